@@ -11,6 +11,7 @@
 #
 # Usage:  bash scripts/install-kubectl.sh            # -> .cache/tools/bin/kubectl
 #         PROMGATE_TOOLS_DIR=/opt/promgate-tools bash scripts/install-kubectl.sh
+#         PROMGATE_TESTBED_MIRROR=http://my-mirror/debian bash scripts/install-kubectl.sh
 # The deploy tests look for kubectl in $KUBECTL, then <repo>/.cache/tools/bin/kubectl, then PATH.
 set -euo pipefail
 
@@ -19,6 +20,7 @@ tools="${PROMGATE_TOOLS_DIR:-$root/.cache/tools}"
 bin="$tools/bin/kubectl"
 # Suites tried in order: trixie is Debian stable (fixed versions); sid only as a fallback.
 suites=(trixie sid)
+mirror="${PROMGATE_TESTBED_MIRROR:-http://deb.debian.org/debian}"
 
 # kubectl must carry kustomize >= 4 (Components arrived in kustomize 3.7; kubectl 1.21 ships 4.0.5).
 usable() {
@@ -60,7 +62,7 @@ apt_opts=(
 rm -f "$state/debs"/kubectl_*.deb
 downloaded=""
 for s in "${suites[@]}"; do
-  echo "deb [signed-by=$keyring] http://deb.debian.org/debian $s main" >"$state/etc/sources.list"
+  echo "deb [signed-by=$keyring] $mirror $s main" >"$state/etc/sources.list"
   echo "install-kubectl: fetching Debian $s package lists into $state"
   # apt-get download checks the .deb against the signed index (hash from the Release file).
   if apt-get "${apt_opts[@]}" -qq update &&
