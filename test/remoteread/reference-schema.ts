@@ -1,7 +1,7 @@
 /**
  * An independent protobuf implementation of prompb (protobufjs reflection from a JSON
  * descriptor of `remote.proto`/`types.proto`), used by the tests to check that promgate's
- * hand-walked codec speaks the same wire format, and to decode Prometheus's ReadResponse.
+ * hand-walked codec speaks the same wire format, and to decode Prometheus's read responses.
  */
 import protobuf from 'protobufjs';
 
@@ -55,6 +55,26 @@ const root = protobuf.Root.fromJSON({
         Sample: {
           fields: { value: { type: 'double', id: 1 }, timestamp: { type: 'int64', id: 2 } },
         },
+        ChunkedReadResponse: {
+          fields: {
+            chunked_series: { rule: 'repeated', type: 'ChunkedSeries', id: 1 },
+            query_index: { type: 'int64', id: 2 },
+          },
+        },
+        ChunkedSeries: {
+          fields: {
+            labels: { rule: 'repeated', type: 'Label', id: 1 },
+            chunks: { rule: 'repeated', type: 'Chunk', id: 2 },
+          },
+        },
+        Chunk: {
+          fields: {
+            min_time_ms: { type: 'int64', id: 1 },
+            max_time_ms: { type: 'int64', id: 2 },
+            type: { type: 'int32', id: 3 },
+            data: { type: 'bytes', id: 4 },
+          },
+        },
       },
     },
   },
@@ -62,6 +82,7 @@ const root = protobuf.Root.fromJSON({
 
 export const ReadRequestType = root.lookupType('prometheus.ReadRequest');
 export const ReadResponseType = root.lookupType('prometheus.ReadResponse');
+export const ChunkedReadResponseType = root.lookupType('prometheus.ChunkedReadResponse');
 
 /**
  * Plain-object view of a decoded message: int64 as decimal strings, enums as numbers, every
