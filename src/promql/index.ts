@@ -1,78 +1,71 @@
 /**
- * The PromQL enforcement engine's public API. (Stub: the engine is being written; the
- * signatures below are the contract the proxy codes against.)
+ * The PromQL enforcement engine's public API.
+ *
+ * Every entry point parses with Prometheus's lexical rules and lezer-promql (strict), checks the
+ * policy (size, depth, selectors, range, functions), and prints from its own AST — it never
+ * splices into the caller's text. Errors are PromQLError with a reason and a position.
+ *
+ *     const target = { label: 'namespace', values: ['a', 'b'] };
+ *     enforceQuery('sum by (pod) (rate(x[5m]))', target, DEFAULT_POLICY);
+ *     // → 'sum by (pod) (rate(x{namespace=~"a|b"}[5m]))'
+ *     enforceSelector('up{job="api"}', target, DEFAULT_POLICY); // → 'up{job="api",namespace=~"a|b"}'
+ *     enforcedSelectorText(target);                              // → '{namespace=~"a|b"}'
+ *
+ * Modules: `lexical` (Go lexer rules, string decoding/quoting), `parse` (size, lezer, cache),
+ * `build` (lezer tree → `ast`), `print`, `enforce`, `policy` (defaults, function sets), `regex`.
  */
 
-/** The enforced label and the values a caller may see (sorted, unique, non-empty). */
-export interface EnforceTarget {
-  readonly label: string;
-  readonly values: readonly string[];
-}
+import {
+  checkQueryImpl,
+  enforceMatchersImpl,
+  enforceQueryImpl,
+  enforceSelectorImpl,
+  enforcedSelectorTextImpl,
+} from './enforce.js';
+import type { EnforceTarget, LabelMatcher, PromQLPolicy } from './types.js';
 
-export interface PromQLPolicy {
-  /** Maximum query length in bytes (UTF-8). */
-  readonly maxQueryBytes: number;
-  /** Maximum nesting depth of the AST. */
-  readonly maxDepth: number;
-  /** Maximum number of vector selectors in one query. */
-  readonly maxSelectors: number;
-  /** Maximum range of a matrix selector or subquery, in milliseconds (0 = unlimited). */
-  readonly maxRangeMs: number;
-  /** Function names a query may call. */
-  readonly allowedFunctions: ReadonlySet<string>;
-  /** Reject an equality matcher on the enforced label that names a value outside the scope. */
-  readonly strictScope: boolean;
-}
-
-export type PromQLErrorReason =
-  'parse' | 'limit' | 'function' | 'out_of_scope' | 'empty_selector' | 'not_selector';
-
-export class PromQLError extends Error {
-  constructor(
-    readonly reason: PromQLErrorReason,
-    message: string,
-    /** 0-based character offset into the query, where known. */
-    readonly position?: number,
-  ) {
-    super(message);
-    this.name = 'PromQLError';
-  }
-}
-
-export interface LabelMatcher {
-  readonly name: string;
-  readonly type: '=' | '!=' | '=~' | '!~';
-  readonly value: string;
-}
+export { PromQLError } from './types.js';
+export type { EnforceTarget, LabelMatcher, PromQLErrorReason, PromQLPolicy } from './types.js';
+export {
+  DEFAULT_POLICY,
+  EXPERIMENTAL_FUNCTIONS,
+  STABLE_FUNCTIONS,
+  policyFrom,
+  type PolicyOptions,
+} from './policy.js';
+export { parseQuery, clearParseCache } from './parse.js';
+export { printExpr } from './print.js';
+export type { Expr, ParsedQuery, VectorSelector, Matcher, MatcherItem } from './ast.js';
 
 /** Parses, validates and rewrites `query` so that every vector selector carries the enforced matcher. */
-export function enforceQuery(
-  _query: string,
-  _target: EnforceTarget,
-  _policy: PromQLPolicy,
-): string {
-  throw new PromQLError('parse', 'PromQL engine not implemented yet');
+export function enforceQuery(query: string, target: EnforceTarget, policy: PromQLPolicy): string {
+  return enforceQueryImpl(query, target, policy);
 }
 
 /** Same, for a `match[]` series selector (only a vector selector is accepted). */
 export function enforceSelector(
-  _selector: string,
-  _target: EnforceTarget,
-  _policy: PromQLPolicy,
+  selector: string,
+  target: EnforceTarget,
+  policy: PromQLPolicy,
 ): string {
-  throw new PromQLError('parse', 'PromQL engine not implemented yet');
+  return enforceSelectorImpl(selector, target, policy);
 }
 
 /** Parses and validates (limits, functions) without rewriting; returns the canonical print. */
-export function checkQuery(_query: string, _policy: PromQLPolicy): string {
-  throw new PromQLError('parse', 'PromQL engine not implemented yet');
+export function checkQuery(query: string, policy: PromQLPolicy): string {
+  return checkQueryImpl(query, policy);
 }
 
 /** Enforces a matcher list (remote read): appends the enforced matcher, checks scope and emptiness. */
 export function enforceMatchers(
-  _matchers: readonly LabelMatcher[],
-  _target: EnforceTarget,
-  _policy: Pick<PromQLPolicy, 'strictScope'>,
+  matchers: readonly LabelMatcher[],
+  target: EnforceTarget,
+  policy: Pick<PromQLPolicy, 'strictScope'>,
 ): LabelMatcher[] {
-  throw new PromQLError('parse', 'PromQL engine not implemented yet');
+  return enforceMatchersImpl(matchers, target, policy);
+}
+
+/** The enforced matcher as a selector, e.g. `{namespace=~"a|b"}` (for requests without `match[]`). */
+export function enforcedSelectorText(target: EnforceTarget): string {
+  return enforcedSelectorTextImpl(target);
 }
