@@ -132,6 +132,8 @@ export type Counters = Record<Endpoint, number> & {
   requests: number;
   /** Requests refused for a missing or wrong promgate credential. */
   unauthorized: number;
+  /** TCP connections accepted (to check connection reuse). */
+  connections: number;
 };
 
 export interface KubeStandin {
@@ -326,7 +328,7 @@ export async function startKubeStandin(options: StandinOptions = {}): Promise<Ku
   const watches = new Set<OpenWatch>();
 
   // --- observation and faults ---------------------------------------------------------------
-  const counters = { requests: 0, unauthorized: 0 } as Counters;
+  const counters = { requests: 0, unauthorized: 0, connections: 0 } as Counters;
   const inFlight = {} as Record<Endpoint, number>;
   const maxInFlight = {} as Record<Endpoint, number>;
   for (const e of ENDPOINTS) {
@@ -883,6 +885,7 @@ export async function startKubeStandin(options: StandinOptions = {}): Promise<Ku
       socket.destroy();
       return;
     }
+    counters.connections++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -939,6 +942,7 @@ export async function startKubeStandin(options: StandinOptions = {}): Promise<Ku
       }
       counters.requests = 0;
       counters.unauthorized = 0;
+      counters.connections = 0;
       reviewedAudiences.length = 0;
       accessReviewSpecs.length = 0;
     },

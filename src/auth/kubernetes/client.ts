@@ -21,9 +21,11 @@ import {
   AuthenticationV1Api,
   AuthorizationV1Api,
   CoreV1Api,
+  createConfiguration,
   KubeConfig,
   Observable,
   OpenidApi,
+  ServerConfiguration,
   WellKnownApi,
   type ConfigurationOptions,
   type ObservableMiddleware,
@@ -34,6 +36,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Histogram } from 'prom-client';
 import type { Metrics } from '../../metrics.js';
+import { KeepAliveAgents } from './keepalive.js';
 import { Limiter, LimiterFullError } from './limiter.js';
 
 const SA_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -203,6 +206,7 @@ export class KubeApi {
   private readonly openid: OpenidApi;
   private readonly reviewLimiter: Limiter;
   private readonly accessLimiter: Limiter;
+  private readonly agents: KeepAliveAgents;
 
   constructor(
     readonly kubeConfig: KubeConfig,
@@ -212,13 +216,33 @@ export class KubeApi {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.server = cluster.server;
-    this.authn = kubeConfig.makeApiClient(AuthenticationV1Api);
-    this.authz = kubeConfig.makeApiClient(AuthorizationV1Api);
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
-    this.wellKnown = kubeConfig.makeApiClient(WellKnownApi);
-    this.openid = kubeConfig.makeApiClient(OpenidApi);
+    // As kubeConfig.makeApiClient(), but with one keep-alive agent instead of one per request.
+    this.agents = new KeepAliveAgents(2 * options.maxConcurrent + 4);
+    const configuration = createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: {
+        default: {
+          getName: () => 'kubeconfig with keep-alive',
+          applySecurityAuthentication: async (ctx) => {
+            await kubeConfig.applySecurityAuthentication(ctx);
+            const agent = this.agents.reuse(ctx.getAgent());
+            if (agent) ctx.setAgent(agent);
+          },
+        },
+      },
+    });
+    this.authn = new AuthenticationV1Api(configuration);
+    this.authz = new AuthorizationV1Api(configuration);
+    this.core = new CoreV1Api(configuration);
+    this.wellKnown = new WellKnownApi(configuration);
+    this.openid = new OpenidApi(configuration);
     this.reviewLimiter = new Limiter(options.maxConcurrent, options.maxPending);
     this.accessLimiter = new Limiter(options.maxConcurrent, options.maxPending);
+  }
+
+  /** Closes idle connections. */
+  close(): void {
+    this.agents.close();
   }
 
   /** TokenReview; the token goes only into the request body. */

@@ -203,6 +203,7 @@ export async function createKubernetesBackend(
       closed = true;
       precheck?.close();
       await informer?.stop();
+      api.close();
     },
   };
 }
