@@ -37,8 +37,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 const SELECTOR_TYPES = new Set(['vectorSelector', 'matrixSelector']);
 
 /**
- * Removes exactly one matcher equal to `matcher` from each selector node (the first equal
- * one; which one does not matter, they are equal). Selectors without it are reported.
+ * Removes exactly one matcher equal to `matcher` from each selector node — the last equal one,
+ * since the enforced matcher is appended after the caller's (Go adds `__name__` after both).
+ * Selectors without it are reported.
  */
 export function stripMatcherPerSelector(ast: unknown, matcher: AstMatcher): StripResult {
   let selectors = 0;
@@ -51,7 +52,8 @@ export function stripMatcherPerSelector(ast: unknown, matcher: AstMatcher): Stri
     if (typeof node.type === 'string' && SELECTOR_TYPES.has(node.type)) {
       selectors++;
       const matchers = Array.isArray(node.matchers) ? [...(node.matchers as unknown[])] : [];
-      const i = matchers.findIndex(
+      // The last equal one: promgate appends the enforced matcher after the caller's.
+      const i = matchers.findLastIndex(
         (m) =>
           isRecord(m) &&
           m.name === matcher.name &&
