@@ -5,10 +5,9 @@
  * probes, bindings, the security context, promgate's flags, RBAC for --jwks only).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { after, describe as suite, test } from 'node:test';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe as suite, test } from 'node:test';
 import {
   at,
   CLUSTER_SCOPED,
@@ -19,6 +18,7 @@ import {
   type Obj,
   parseYamlDocuments,
   renderKustomization,
+  renderWithComponents,
   repoRoot,
   splitFlag,
   strs,
@@ -71,10 +71,6 @@ const COMPONENT_ADDS: Record<string, (docs: Obj[]) => void> = {
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
 const dashboardJson = readFileSync(join(deploy, 'dashboards/promgate.json'), 'utf8');
 
-const work = mkdtempSync(join(tmpdir(), 'promgate-kustomize-'));
-after(() => rmSync(work, { recursive: true, force: true }));
-let variants = 0;
-
 function overlayNamespace(overlay: Overlay): string {
   const dir = join(deploy, overlay.path);
   const [k] = parseYamlDocuments(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'), dir);
@@ -83,29 +79,8 @@ function overlayNamespace(overlay: Overlay): string {
   return ns;
 }
 
-/**
- * Renders `overlay` plus `components` as a user adds components: a kustomization of their
- * own with the overlay as a resource and the overlay's namespace set (paths relative:
- * kustomize refuses absolute ones).
- */
-function render(overlay: Overlay, components: readonly string[]): Obj[] {
-  if (components.length === 0) return renderKustomization(join(deploy, overlay.path));
-  const dir = join(work, `variant-${variants++}`);
-  mkdirSync(dir);
-  const rel = (p: string): string => JSON.stringify(relative(dir, join(deploy, p)));
-  writeFileSync(
-    join(dir, 'kustomization.yaml'),
-    [
-      'apiVersion: kustomize.config.k8s.io/v1beta1',
-      'kind: Kustomization',
-      `namespace: ${overlayNamespace(overlay)}`,
-      `resources: [${rel(overlay.path)}]`,
-      `components: [${components.map(rel).join(', ')}]`,
-      '',
-    ].join('\n'),
-  );
-  return renderKustomization(dir);
-}
+const render = (overlay: Overlay, components: readonly string[]): Obj[] =>
+  renderWithComponents(overlay.path, components);
 
 function find(docs: Obj[], kind: string, name?: string): Obj[] {
   return docs.filter(
@@ -443,8 +418,7 @@ for (const overlay of OVERLAYS) {
   });
 }
 
-test('every component and overlay directory is covered by this test', async () => {
-  const { readdirSync } = await import('node:fs');
+test('every component and overlay directory is covered by this test', () => {
   const listed = (dir: string): string[] =>
     readdirSync(join(deploy, dir)).map((d) => `${dir}/${d}`);
   assert.deepEqual(

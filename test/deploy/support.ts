@@ -8,8 +8,9 @@
  *   for (const doc of docs) validateObject(doc); // throws naming the object and the field
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { parser } from '@prometheus-io/lezer-promql';
@@ -147,6 +148,40 @@ export function renderKustomization(dir: string): Obj[] {
     throw new Error(`kubectl kustomize ${dir} failed: ${r.stderr || r.error?.message || ''}`);
   }
   return parseYamlDocuments(r.stdout, `kubectl kustomize ${dir}`);
+}
+
+/**
+ * Renders the kustomization `dir` (relative to deploy/) plus `components` (relative to
+ * deploy/) the way a user adds components: a kustomization of their own with `dir` as a
+ * resource and `dir`'s namespace set (paths relative: kustomize refuses absolute ones).
+ */
+export function renderWithComponents(dir: string, components: readonly string[]): Obj[] {
+  const deploy = join(repoRoot, 'deploy');
+  if (components.length === 0) return renderKustomization(join(deploy, dir));
+  const [k] = parseYamlDocuments(
+    readFileSync(join(deploy, dir, 'kustomization.yaml'), 'utf8'),
+    dir,
+  );
+  const namespace = k?.namespace;
+  if (typeof namespace !== 'string') throw new Error(`deploy/${dir} sets no namespace`);
+  const wrapper = mkdtempSync(join(tmpdir(), 'promgate-kustomize-'));
+  try {
+    const rel = (p: string): string => JSON.stringify(relative(wrapper, join(deploy, p)));
+    writeFileSync(
+      join(wrapper, 'kustomization.yaml'),
+      [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        `namespace: ${namespace}`,
+        `resources: [${rel(dir)}]`,
+        `components: [${components.map(rel).join(', ')}]`,
+        '',
+      ].join('\n'),
+    );
+    return renderKustomization(wrapper);
+  } finally {
+    rmSync(wrapper, { recursive: true, force: true });
+  }
 }
 
 // ---------------------------------------------------------------------------------------
