@@ -16,8 +16,7 @@ import {
   filterRules,
   filterTargets,
 } from '../../src/filters/index.js';
-import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
-import { waitFor } from '../support/wait.js';
+import { startPrometheus, waitFor, type PrometheusServer } from '../support/index.js';
 
 type Json = Record<string, unknown>;
 
@@ -156,14 +155,8 @@ before(async () => {
 });
 
 after(async () => {
-  // test/support unrefs its children; a ref'd timer keeps the loop alive while stopping.
-  const keepAlive = setInterval(() => undefined, 1000);
-  try {
-    await Promise.all(servers.map((s) => s.stop()));
-    await new Promise((resolve) => exporter?.close(resolve));
-  } finally {
-    clearInterval(keepAlive);
-  }
+  await Promise.all(servers.map((s) => s.stop()));
+  await new Promise((resolve) => exporter?.close(resolve));
 });
 
 for (const version of [2, 3] as const) {

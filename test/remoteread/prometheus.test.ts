@@ -17,8 +17,7 @@ import {
   type ReadRequest,
   type ResponseType,
 } from '../../src/remoteread/index.js';
-import { makeTempDir } from '../support/tmp.js';
-import { backfill, startPrometheus, type PrometheusServer } from '../support/prometheus.js';
+import { backfill, makeTempDir, startPrometheus, type PrometheusServer } from '../support/index.js';
 import { ChunkedReadResponseType, ReadResponseType, toPlain } from './reference-schema.js';
 
 const POLICY: PromQLPolicy = {
@@ -182,16 +181,7 @@ for (const version of [2, 3] as const) {
       await backfill({ version, dataDir, openMetrics: openMetrics() });
       server = await startPrometheus({ version, dataDir });
     });
-    after(async () => {
-      // test/support unrefs its children, so nothing else keeps the event loop alive while
-      // stop() waits for the exit; a ref'd timer does (or the runner cancels the hook).
-      const keepAlive = setInterval(() => undefined, 1000);
-      try {
-        await server?.stop();
-      } finally {
-        clearInterval(keepAlive);
-      }
-    });
+    after(() => server?.stop());
 
     it('unenforced, the data holds every namespace and unlabelled series (sanity)', async () => {
       const res = await post(prom(), encodeReadRequest(readRequest([SAMPLES])));
