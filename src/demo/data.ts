@@ -481,9 +481,10 @@ function podSeries(p: Pod): DemoSeries[] {
       const e = t - p.from;
       return Number.isFinite(http.resetEvery) ? e % http.resetEvery : e;
     };
-    // `up` is 0 for 10 minutes of every hour on team-b's second api replica.
+    // `up` is 0 from :25 to :40 of every hour on team-b's second api replica.
     const flaky = ns === 'team-b' && p.replica === 1;
-    add('up', 'up', 'gauge', target, (t) => (flaky && t % 3600 < 600 ? 0 : 1));
+    const down = (t: number): boolean => flaky && t % 3600 >= 1500 && t % 3600 < 2400;
+    add('up', 'up', 'gauge', target, (t) => (down(t) ? 0 : 1));
     for (const [code, cw] of HTTP_CODES) {
       for (const [method, mw] of HTTP_METHODS) {
         add('http_requests_total', 'http_requests', 'counter', { ...target, code, method }, (t) =>

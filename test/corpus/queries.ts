@@ -70,6 +70,12 @@ export interface CorpusQuery {
    */
   readonly refused?: 'info' | 'comment-cr' | 'unsupported';
   readonly tags: readonly CorpusTag[];
+  /**
+   * Returns no series on the full demo data at DEMO_EVAL_TIME by design (absent() of
+   * existing series, native-histogram functions, names the demo data lacks…). Every other
+   * valid query returns data, so a differential comparison is never trivially empty.
+   */
+  readonly empty?: true;
   readonly note?: string;
 }
 
@@ -100,9 +106,9 @@ const ENTRIES: readonly Entry[] = [
   {
     id: 'cpu-ns-pod-rate-interval',
     query:
-      'sum(rate(container_cpu_usage_seconds_total{namespace="team-a-dev", pod=~"web-.*", container!=""}[1m0s])) by (pod, container)',
+      'sum(rate(container_cpu_usage_seconds_total{namespace="team-a-dev", pod=~"web-.*", container!=""}[4m0s])) by (pod, container)',
     tags: ['grafana', 'cpu'],
-    note: 'Grafana substitutes $__rate_interval as 1m0s',
+    note: 'Grafana substitutes $__rate_interval (4 × the 1m scrape interval) as 4m0s',
   },
   {
     id: 'cpu-irate-by-container',
@@ -249,17 +255,20 @@ const ENTRIES: readonly Entry[] = [
   },
   {
     id: 'http-histogram-count-fn',
+    empty: true,
     query: 'histogram_count(rate(http_request_duration_seconds[5m]))',
     tags: ['histogram', 'function'],
     note: 'native-histogram function; no native histograms in the demo data, so empty',
   },
   {
     id: 'http-histogram-fraction',
+    empty: true,
     query: 'histogram_fraction(0, 0.2, rate(http_request_duration_seconds[5m]))',
     tags: ['histogram', 'function'],
   },
   {
     id: 'http-histogram-avg',
+    empty: true,
     query: 'histogram_avg(rate(http_request_duration_seconds[5m]))',
     validIn: V3,
     invalid: 'function',
@@ -333,6 +342,7 @@ const ENTRIES: readonly Entry[] = [
   },
   {
     id: 'absent-named-ns',
+    empty: true,
     query: 'absent(kube_pod_info{namespace="team-b"})',
     tags: ['absent', 'adversarial'],
     note: 'absent() copies equality labels into its output',
@@ -674,6 +684,7 @@ const ENTRIES: readonly Entry[] = [
   },
   {
     id: 'adv-absent-over-time',
+    empty: true,
     query: 'absent_over_time(kube_pod_info{namespace="team-b"}[1h])',
     tags: ['adversarial', 'absent'],
   },
@@ -697,7 +708,7 @@ const ENTRIES: readonly Entry[] = [
   },
   {
     id: 'adv-string-escapes',
-    query: String.raw`kube_pod_info{namespace="team\x2db", pod=~"api-\\w+"}`,
+    query: String.raw`kube_pod_info{namespace="team\x2db", pod=~"api-[\\w-]+"}`,
     tags: ['adversarial', 'syntax'],
     note: '\\x2d is "-": names team-b through an escape',
   },
@@ -713,6 +724,7 @@ const ENTRIES: readonly Entry[] = [
   },
   {
     id: 'adv-duplicate-namespace',
+    empty: true,
     query: 'kube_pod_info{namespace="team-a-dev", namespace="team-b"}',
     tags: ['adversarial'],
   },
@@ -720,6 +732,7 @@ const ENTRIES: readonly Entry[] = [
   // ---- grammar corners ---------------------------------------------------------------------
   {
     id: 'metric-named-offset',
+    empty: true,
     query: 'offset',
     refused: 'unsupported',
     tags: ['syntax'],
@@ -743,6 +756,7 @@ const ENTRIES: readonly Entry[] = [
   { id: 'octal-escape', query: String.raw`up{job="\141pi"}`, tags: ['syntax'] },
   {
     id: 'utf8-label-value',
+    empty: true,
     query: 'up{job="grüße"}',
     tags: ['syntax'],
   },
@@ -765,6 +779,7 @@ const ENTRIES: readonly Entry[] = [
   // ---- version-specific syntax -----------------------------------------------------------
   {
     id: 'utf8-quoted-metric',
+    empty: true,
     query: '{"container.cpu.usage", namespace="team-b"}',
     validIn: V3,
     invalid: 'syntax',
@@ -772,6 +787,7 @@ const ENTRIES: readonly Entry[] = [
   },
   {
     id: 'utf8-quoted-label',
+    empty: true,
     query: '{"http.status_code"="200", __name__="http_requests_total"}',
     validIn: V3,
     invalid: 'syntax',

@@ -21,8 +21,10 @@ import {
   startPrometheus,
   waitFor,
   type PrometheusServer,
+  type QueryData,
   type VectorSample,
 } from './index.js';
+import { validFor } from '../corpus/queries.js';
 
 const TENANT = ['team-a-dev', 'team-a-prod'] as const;
 const { start, end, step } = DEMO_WINDOW;
@@ -57,12 +59,12 @@ function vectorMap(result: readonly VectorSample[]): Map<string, number> {
   return new Map(result.map((r) => [key(r.metric), Number(r.value[1])]));
 }
 
-test('prometheusBinaries finds Prometheus 2.42 and 3.x with their promtool', () => {
+test('prometheusBinaries finds Prometheus 2.42 and 3.x with their promtool', (t) => {
   const { v2, v3 } = prometheusBinaries();
   assert.match(v2.version, /^2\.42\./);
   assert.match(v3.version, /^3\./);
   assert.notEqual(v2.prometheus, v3.prometheus);
-  console.log(`# prometheus ${v2.version} (${v2.prometheus}), ${v3.version} (${v3.prometheus})`);
+  t.diagnostic(`prometheus ${v2.version} (${v2.prometheus}), ${v3.version} (${v3.prometheus})`);
 });
 
 test('a Prometheus that cannot start fails with its own output in the error', async () => {
@@ -113,6 +115,35 @@ describe('backfilled demo data', () => {
       assert.equal(series.length, demoSeries(start, end).length);
     });
   }
+
+  test('every valid corpus query runs on the demo data and returns series unless marked empty', async (t) => {
+    const failures: string[] = [];
+    let checked = 0;
+    for (const v of [2, 3] as const) {
+      const prom = v === 2 ? full2 : full3;
+      for (const q of validFor(v)) {
+        const r = await prom.api<QueryData>('/api/v1/query', {
+          query: q.query,
+          time: DEMO_EVAL_TIME,
+        });
+        checked++;
+        if (!r.ok) {
+          failures.push(`${v}.x [${q.id}] ${r.error}`);
+          continue;
+        }
+        const empty =
+          (r.data.resultType === 'vector' || r.data.resultType === 'matrix') &&
+          r.data.result.length === 0;
+        if (empty !== (q.empty === true)) {
+          failures.push(
+            `${v}.x [${q.id}] ${empty ? 'returned no series' : 'returned series but is marked empty'}`,
+          );
+        }
+      }
+    }
+    t.diagnostic(`${checked} query evaluations`);
+    assert.deepEqual(failures, []);
+  });
 
   test('range queries over the window work (rate of counters with resets)', async () => {
     const data = await prometheusData<{ resultType: string; result: { values: unknown[] }[] }>(
