@@ -14,6 +14,6 @@
 export { allowedBy, type LabelPredicate } from './allowed.js';
 export { filterAlerts } from './alerts.js';
 export { filterMetadata, FAMILY_SUFFIXES } from './metadata.js';
-export { filterRules, REDACTED_RULE_ERROR } from './rules.js';
+export { filterRules, REDACTED_RULE_ERROR, type FilterRulesOptions } from './rules.js';
 export { filterTargets } from './targets.js';
 export { UpstreamShapeError } from './shape.js';

@@ -21,8 +21,13 @@
  *
  * Paginated answers (`groupNextToken`, Prometheus ≥ 2.54 with `group_limit`) are refused:
  * the token names a group the tenant may not see, and filtered pages would be misleading.
- * Callers must not forward `group_limit`. With `exclude_alerts=true` only tenant-owned rules
- * can be shown (no alerts to decide on).
+ * Callers must not forward `group_limit`/`group_next_token` for a scoped caller (Grafana's
+ * alert list sends them): fetch everything and return one unpaginated, filtered answer.
+ *
+ * Likewise `exclude_alerts`: an answer fetched with it has `alerts: null`, so only
+ * tenant-owned rules can be shown. Fetch with alerts instead and pass
+ * `{ excludeAlerts: true }`: visibility is decided on the alerts, which are then dropped from
+ * the answer (`alerts: null`, as Prometheus writes it).
  *
  * @example
  *   filterRules(await upstream.json(), allowedBy('namespace', ['ns-1']));
@@ -35,7 +40,16 @@ const ALERT_STATES = ['unknown', 'inactive', 'pending', 'firing'] as const;
 export const REDACTED_RULE_ERROR =
   'rule evaluation failed; the error is hidden by promgate because it may describe series of other namespaces';
 
-export function filterRules(body: unknown, allowed: LabelPredicate): unknown {
+export interface FilterRulesOptions {
+  /** Answer as Prometheus does for `exclude_alerts=true`: alerting rules carry `alerts: null`. */
+  readonly excludeAlerts?: boolean;
+}
+
+export function filterRules(
+  body: unknown,
+  allowed: LabelPredicate,
+  options: FilterRulesOptions = {},
+): unknown {
   const check = new ShapeChecker('/api/v1/rules');
   const env = check.envelope(body);
   if ('error' in env) return env.error;
@@ -52,7 +66,10 @@ export function filterRules(body: unknown, allowed: LabelPredicate): unknown {
     const outRules: JsonObject[] = [];
     rules.forEach((r, ri) => {
       const kept = filterRule(check, r, `${gPath}.rules[${ri}]`, allowed);
-      if (kept) outRules.push(kept);
+      if (kept === null) return;
+      outRules.push(
+        options.excludeAlerts && kept.type === 'alerting' ? { ...kept, alerts: null } : kept,
+      );
     });
     if (outRules.length > 0) outGroups.push({ ...group, rules: outRules });
   });

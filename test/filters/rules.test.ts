@@ -165,6 +165,25 @@ describe('filterRules', () => {
     });
   }
 
+  for (const v of VERSIONS) {
+    it(`${v}: excludeAlerts decides on the alerts, then drops them as exclude_alerts would`, () => {
+      const out = filterRules(rulesBody(v), allowedBy('namespace', ['ns-a']), {
+        excludeAlerts: true,
+      });
+      // The shared rule stays visible (it fired for ns-a), unlike with an upstream
+      // exclude_alerts answer; no alert is left in the answer.
+      assert.deepEqual(summarize(out).rules, [
+        'kubernetes-apps/KubePodCrashLooping',
+        'shop/ShopHighErrorRate',
+        'shop/shop:http_requests:rate5m',
+      ]);
+      assert.equal(findRule(out, 'KubePodCrashLooping').alerts, null);
+      assert.equal(findRule(out, 'KubePodCrashLooping').state, 'pending');
+      assert.equal(findRule(out, 'ShopHighErrorRate').alerts, null);
+      assert.ok(!('alerts' in findRule(out, 'shop:http_requests:rate5m')));
+    });
+  }
+
   it('decides a rule with a templated enforced label by its expanded alerts', () => {
     // Static labels may be templates: the rule shows the template text, its alerts the values.
     const body = {
