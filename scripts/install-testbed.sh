@@ -155,13 +155,13 @@ install_prometheus3() {
 
   log "apt-get update of the private $SUITE index in .cache/testbed/apt (system sources untouched)"
   apt-get "${APT_OPTS[@]}" -qq update >"$APT_DIR/update.log" 2>&1 ||
-    die "private apt-get update for $SUITE failed; see $APT_DIR/update.log"
+    die "private apt-get update for $SUITE failed:$(printf '\n%s' "$(tail -n 5 "$APT_DIR/update.log")")"
 
   log "apt-get download prometheus/$SUITE promtool/$SUITE"
   rm -f "$APT_DIR"/debs/*.deb
   (cd "$APT_DIR/debs" && apt-get "${APT_OPTS[@]}" -qq download "prometheus/$SUITE" "promtool/$SUITE") \
     >"$APT_DIR/download.log" 2>&1 ||
-    die "apt-get download prometheus/$SUITE promtool/$SUITE failed; see $APT_DIR/download.log"
+    die "apt-get download prometheus/$SUITE promtool/$SUITE failed:$(printf '\n%s' "$(tail -n 5 "$APT_DIR/download.log")")"
 
   local tmp="$P3_DIR.tmp" deb
   rm -rf "$tmp"
@@ -172,6 +172,8 @@ install_prometheus3() {
   done
   rm -rf "$P3_DIR"
   mv "$tmp" "$P3_DIR"
+  # The sid index (~150 MB) is only needed to download; sid moves on anyway.
+  rm -rf "$APT_DIR/lists" "$APT_DIR/cache"
 }
 
 # --- main -------------------------------------------------------------------------------
