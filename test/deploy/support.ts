@@ -13,7 +13,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
-import { parser } from '@prometheus-io/lezer-promql';
 import { parseAllDocuments } from 'yaml';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
@@ -31,6 +30,7 @@ import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { createMetrics } from '../../src/metrics.js';
+import { checkQuery, DEFAULT_POLICY, parseQuery, policyFrom } from '../../src/promql/index.js';
 
 /** The repository root: the nearest ancestor of this file holding promgate's package.json. */
 export const repoRoot: string = (() => {
@@ -389,62 +389,49 @@ export async function exportedMetricNames(): Promise<Set<string>> {
 /** Series Prometheus itself adds to every scraped target. */
 export const SCRAPE_SERIES = new Set(['up']);
 
-const strictParser = parser.configure({ strict: true });
-
-function unquote(literal: string): string {
-  // PromQL string literals in our own manifests use double quotes and JSON-compatible escapes.
-  if (literal.startsWith('"')) return JSON.parse(literal) as string;
-  return literal.slice(1, -1);
-}
+/** Queries must pass promgate's policy for Prometheus 3.x and 2.x upstreams alike. */
+const POLICIES = [DEFAULT_POLICY, policyFrom({ upstreamMajor: 2 })];
 
 /**
- * The metric names an expression reads. A `__name__=~"…"` matcher is expanded against
- * `known`. Throws on a parse error or a selector without a metric name.
+ * The metric names an expression reads, parsed and policy-checked by promgate's own PromQL
+ * engine. A `__name__=~"…"` matcher is expanded against `known`. Throws on a parse or policy
+ * error and on a selector without a metric name.
  */
 export function metricNamesOf(expr: string, known: ReadonlySet<string>): Set<string> {
-  let tree;
+  let selectors;
   try {
-    tree = strictParser.parse(expr);
+    for (const policy of POLICIES) checkQuery(expr, policy);
+    selectors = parseQuery(expr, DEFAULT_POLICY).selectors;
   } catch (err) {
-    throw new Error(`PromQL does not parse: ${(err as Error).message}: ${expr}`);
+    throw new Error(
+      `promgate's PromQL engine refuses ${JSON.stringify(expr)}: ${(err as Error).message}`,
+    );
   }
   const names = new Set<string>();
-  const cursor = tree.cursor();
-  do {
-    if (cursor.name !== 'VectorSelector') continue;
-    const node = cursor.node;
+  for (const sel of selectors) {
     let found = false;
-    const ident = node.getChild('Identifier');
-    if (ident !== null) {
-      names.add(expr.slice(ident.from, ident.to));
+    if (sel.name !== null) {
+      names.add(sel.name);
       found = true;
     }
-    const matchers = node.getChild('LabelMatchers');
-    for (const quoted of matchers?.getChildren('QuotedLabelName') ?? []) {
-      names.add(unquote(expr.slice(quoted.from, quoted.to)));
-      found = true;
+    for (const item of sel.items) {
+      if (item.kind === 'name') {
+        names.add(item.value);
+        found = true;
+      } else if (item.name === '__name__') {
+        if (item.op === '=') names.add(item.value);
+        else if (item.op === '=~') {
+          const re = new RegExp(`^(?:${item.value})$`);
+          const matched = [...known].filter((n) => re.test(n));
+          if (matched.length === 0)
+            throw new Error(`__name__=~"${item.value}" matches no exported metric: ${expr}`);
+          for (const n of matched) names.add(n);
+        } else throw new Error(`negative __name__ matcher selects unknown metrics: ${expr}`);
+        found = true;
+      }
     }
-    for (const m of matchers?.getChildren('UnquotedLabelMatcher') ?? []) {
-      const label = m.getChild('LabelName');
-      const op = m.getChild('MatchOp');
-      const value = m.getChild('StringLiteral');
-      if (label === null || op === null || value === null) continue;
-      if (expr.slice(label.from, label.to) !== '__name__') continue;
-      const v = unquote(expr.slice(value.from, value.to));
-      const opText = expr.slice(op.from, op.to);
-      if (opText === '=') names.add(v);
-      else if (opText === '=~') {
-        const re = new RegExp(`^(?:${v})$`);
-        const matched = [...known].filter((n) => re.test(n));
-        if (matched.length === 0)
-          throw new Error(`__name__=~"${v}" matches no exported metric: ${expr}`);
-        for (const n of matched) names.add(n);
-      } else throw new Error(`negative __name__ matcher selects unknown metrics: ${expr}`);
-      found = true;
-    }
-    if (!found)
-      throw new Error(`selector without a metric name: ${expr.slice(node.from, node.to)}`);
-  } while (cursor.next());
+    if (!found) throw new Error(`a selector without a metric name in ${expr}`);
+  }
   return names;
 }
 
