@@ -7,6 +7,11 @@
  * {@link UpstreamShapeError} (an {@link ApiError} with status 502), never passes unfiltered.
  * Prometheus error bodies (`status: "error"`) come back as `{status, errorType, error}`.
  *
+ * What is kept: the envelope and `data` are rebuilt from the keys each filter knows (other
+ * keys there, like `warnings` or a proxy's totals, describe everything and are dropped);
+ * each kept rule, alert, target or metadata entry passes whole, unknown fields included,
+ * since they describe that object alone (exceptions are documented per filter).
+ *
  * @example
  *   const allowed = allowedBy('namespace', scope.values);
  *   reply.send(filterRules(JSON.parse(upstreamBody), allowed));

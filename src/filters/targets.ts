@@ -28,7 +28,8 @@ export function filterTargets(body: unknown, allowed: LabelPredicate): unknown {
     const target = check.object(t, `data.activeTargets[${i}]`);
     return allowed(check.labels(target.labels, `data.activeTargets[${i}].labels`));
   });
-  const out: JsonObject = { ...data, activeTargets: kept, droppedTargets: [] };
+  // Rebuilt from the known keys: any other key of `data` would describe every target.
+  const out: JsonObject = { activeTargets: kept, droppedTargets: [] };
   if ('droppedTargetCounts' in data) {
     if (data.droppedTargetCounts !== null) {
       check.object(data.droppedTargetCounts, 'data.droppedTargetCounts');

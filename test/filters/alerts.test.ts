@@ -49,6 +49,14 @@ describe('filterAlerts', () => {
     assert.deepEqual(names(out), ['IngressErrors@-']);
   });
 
+  it('drops keys of data it does not know', () => {
+    const out = filterAlerts(
+      { status: 'success', data: { alerts: [], totalFiring: 3 }, warnings: ['x'] },
+      allowedBy('namespace', ['ns-a']),
+    );
+    assert.deepEqual(out, { status: 'success', data: { alerts: [] } });
+  });
+
   it('passes an error body', () => {
     const err = { status: 'error', errorType: 'internal', error: 'boom' };
     assert.deepEqual(filterAlerts(err, allowedBy('namespace', ['ns-a'])), err);

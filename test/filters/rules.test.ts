@@ -276,6 +276,14 @@ describe('filterRules', () => {
     });
   });
 
+  it('drops keys of data it does not know (aggregates over every tenant)', () => {
+    const out = filterRules(
+      { status: 'success', data: { groups: [], totals: { firing: 12 } } },
+      allowedBy('namespace', ['ns-a']),
+    );
+    assert.deepEqual(out, { status: 'success', data: { groups: [] } });
+  });
+
   it('drops top-level warnings', () => {
     const out = filterRules(
       { status: 'success', data: { groups: [] }, warnings: ['store ns-b down'] },

@@ -74,6 +74,14 @@ describe('filterTargets', () => {
     assert.deepEqual(pods(filterTargets(body, allowedBy('namespace', ['ns-a']))), []);
   });
 
+  it('drops keys of data it does not know', () => {
+    const out = filterTargets(
+      { status: 'success', data: { activeTargets: [], droppedTargets: [], totalTargets: 80 } },
+      allowedBy('namespace', ['ns-a']),
+    );
+    assert.deepEqual(out, { status: 'success', data: { activeTargets: [], droppedTargets: [] } });
+  });
+
   it('accepts state=active/dropped answers (null lists)', () => {
     const out = filterTargets(
       { status: 'success', data: { activeTargets: null, droppedTargets: null } },
