@@ -82,12 +82,13 @@ function err(message: string, position: number): PromQLError {
 
 /** Unicode characters that lezer skips as whitespace and Prometheus rejects. */
 function isUnicodeSpace(cp: number): boolean {
+  if (cp === C_SPACE || cp === C_TAB || cp === C_LF || cp === C_CR) return false;
   return /\s/u.test(String.fromCodePoint(cp)) || cp === 0x85 || cp === 0x180e || cp === 0x200b;
 }
 
 function unexpected(q: string, i: number, where = ''): PromQLError {
   const cp = q.codePointAt(i) ?? 0;
-  if (cp > 127 && isUnicodeSpace(cp)) {
+  if (isUnicodeSpace(cp)) {
     return err(
       `unexpected whitespace character ${describeChar(q, i)} at position ${i}: ` +
         'only space, tab, CR and LF may separate tokens',
