@@ -76,6 +76,8 @@ export interface Fault {
   readonly drop?: boolean;
   /** Only the next N requests; default: until cleared with `fail(endpoint, null)`. */
   readonly times?: number;
+  /** Let this many requests pass unharmed first (e.g. fail only a list's second page). */
+  readonly skip?: number;
   /** `Retry-After` seconds on 429 / 503 (default 1 on 429). */
   readonly retryAfterSeconds?: number;
 }
@@ -277,6 +279,20 @@ function statusObject(code: number, message: string): Json {
   };
 }
 
+async function generateSigningKey(alg: 'RS256' | 'ES256'): Promise<SigningKey> {
+  const { privateKey, publicKey } = await jose.generateKeyPair(alg);
+  const jwk = await jose.exportJWK(publicKey);
+  const kid = randomBytes(16).toString('base64url');
+  return { kid, privateKey, publicJwk: { ...jwk, kid, alg, use: 'sig' } };
+}
+
+const sharedKeys = new Map<string, Promise<SigningKey>>();
+function sharedKey(name: string, alg: 'RS256' | 'ES256'): Promise<SigningKey> {
+  let key = sharedKeys.get(name);
+  if (!key) sharedKeys.set(name, (key = generateSigningKey(alg)));
+  return key;
+}
+
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const clone = <T>(v: T): T => structuredClone(v);
@@ -304,13 +320,10 @@ export async function startKubeStandin(options: StandinOptions = {}): Promise<Ku
 
   // --- signing keys -------------------------------------------------------------------------
   const keys: SigningKey[] = [];
-  async function newKey(): Promise<SigningKey> {
-    const { privateKey, publicKey } = await jose.generateKeyPair(alg);
-    const jwk = await jose.exportJWK(publicKey);
-    const kid = randomBytes(16).toString('base64url');
-    return { kid, privateKey, publicJwk: { ...jwk, kid, alg, use: 'sig' } };
-  }
-  keys.push(await newKey());
+  const newKey = (): Promise<SigningKey> => generateSigningKey(alg);
+  // RSA key generation takes up to a second: the first key and the foreign key are made once
+  // per process and shared by all stand-ins (each stand-in is its own cluster all the same).
+  keys.push(await sharedKey(`${alg}/cluster`, alg));
   let foreignKey: SigningKey | undefined;
   let localJwks = jose.createLocalJWKSet({ keys: keys.map((k) => k.publicJwk) });
 
@@ -338,7 +351,7 @@ export async function startKubeStandin(options: StandinOptions = {}): Promise<Ku
   }
   const reviewedAudiences: string[][] = [];
   const accessReviewSpecs: SarSpec[] = [];
-  const faults = new Map<Endpoint | 'all', { fault: Fault; left: number }>();
+  const faults = new Map<Endpoint | 'all', { fault: Fault; left: number; skip: number }>();
   const rbac = new RbacTable();
   let down = false;
   const sockets = new Set<Socket>();
@@ -495,7 +508,11 @@ export async function startKubeStandin(options: StandinOptions = {}): Promise<Ku
     inFlight[endpoint]++;
     maxInFlight[endpoint] = Math.max(maxInFlight[endpoint], inFlight[endpoint]);
     try {
-      const slot = faults.get(endpoint) ?? faults.get('all');
+      let slot = faults.get(endpoint) ?? faults.get('all');
+      if (slot && slot.skip > 0) {
+        slot.skip--;
+        slot = undefined;
+      }
       if (slot) {
         if (--slot.left <= 0) {
           for (const [k, v] of faults) if (v === slot) faults.delete(k);
@@ -780,7 +797,8 @@ export async function startKubeStandin(options: StandinOptions = {}): Promise<Ku
         return;
       }
       const snap = snapshots.get(token.rv);
-      if (token.rv <= compactedRv || !snap) {
+      // Compaction at revision X keeps X readable: only older snapshots expire.
+      if (token.rv < compactedRv || !snap) {
         sendStatus(
           res,
           410,
@@ -966,7 +984,7 @@ export async function startKubeStandin(options: StandinOptions = {}): Promise<Ku
       if (!current) throw new Error('no signing key');
       let signer = current;
       if (tokenOptions.signer === 'foreign') {
-        foreignKey ??= await newKey();
+        foreignKey ??= await sharedKey(`${alg}/foreign`, alg);
         signer = { ...foreignKey, kid: current.kid };
       }
       const now = Math.floor(Date.now() / 1000);
@@ -1032,7 +1050,7 @@ export async function startKubeStandin(options: StandinOptions = {}): Promise<Ku
     clearGrants: () => rbac.clear(),
     fail(endpoint, fault) {
       if (fault === null) faults.delete(endpoint);
-      else faults.set(endpoint, { fault, left: fault.times ?? Infinity });
+      else faults.set(endpoint, { fault, left: fault.times ?? Infinity, skip: fault.skip ?? 0 });
     },
     setDown(value) {
       down = value;
