@@ -10,7 +10,7 @@
 # tags do not carry the Node version (only a digest can pin them), and because bookworm is the
 # Debian release promgate's test bed and CI run on. The runtime stage still keeps only what
 # `node` needs: npm, npx, corepack and yarn are removed, so the image has no package manager
-# to patch or abuse, and it keeps /bin/sleep for the Deployment's preStop hook.
+# to patch or abuse (a shell stays, for `kubectl exec` when debugging).
 #
 # Reproducible: dependencies come from package-lock.json via `npm ci` (no install scripts: no
 # dependency needs one, and npm 11 on the test bed does not run them either); dev dependencies

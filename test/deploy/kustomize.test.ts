@@ -5,15 +5,15 @@
  * probes, bindings, the security context, promgate's flags, RBAC for --jwks only).
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe as suite, test } from 'node:test';
 import {
   at,
   CLUSTER_SCOPED,
   describe,
   isObj,
-  KNOWN_FLAGS,
   objs,
   type Obj,
   parseYamlDocuments,
@@ -24,6 +24,9 @@ import {
   strs,
   validateObject,
 } from './support.js';
+import { parseTokensFile } from '../../src/auth/static.js';
+import { buildConfig, type Config, OPTION_LIST } from '../../src/config/index.js';
+import * as values from '../../src/config/values.js';
 
 const deploy = join(repoRoot, 'deploy');
 
@@ -206,49 +209,78 @@ function checkRendering(overlay: Overlay, docs: Obj[]): void {
     return m === undefined ? undefined : volumes.get(String(m.name));
   };
 
-  // promgate's flags.
+  // promgate's flags: the container's args go through promgate's own configuration parser
+  // (src/config), with every file they name present as the pod's mounts provide it.
   const args = promgateArgs(docs);
-  const flags = new Map<string, string[]>();
-  for (const a of args) {
-    const f = splitFlag(a);
-    assert.ok(f, `container arg ${JSON.stringify(a)} is not a --flag or --flag=value`);
-    assert.ok(KNOWN_FLAGS.has(f[0]), `container arg ${a}: promgate has no flag --${f[0]}`);
-    flags.set(f[0], [...(flags.get(f[0]) ?? []), f[1] ?? '']);
-  }
-  const flag = (name: string): string | undefined => {
-    const v = flags.get(name);
-    if (v !== undefined) assert.equal(v.length, 1, `--${name} given ${v.length} times`);
-    return v?.[0];
-  };
-  assert.match(flag('upstream') ?? '', /^https?:\/\/[^/]+/, '--upstream is a URL');
-  assert.equal(flag('auth'), overlay.auth);
-  assert.equal(flag('listen'), '0.0.0.0:8080');
-  assert.equal(flag('metrics-listen'), '0.0.0.0:8081');
-  if (overlay.auth === 'kubernetes') {
-    assert.equal(flag('tenancy'), overlay.tenancy);
-    assert.equal(flag('tokens-file'), undefined);
-  } else {
-    assert.equal(flag('tenancy'), undefined, 'no --tenancy with static tokens');
-    const file = flag('tokens-file');
-    assert.ok(file, '--tokens-file with --auth=static');
+  for (const a of args)
+    assert.ok(splitFlag(a), `container arg ${JSON.stringify(a)}: use --flag or --flag=value`);
+  const secretFile = (file: string): string | undefined => {
     const secret = at(mountedFrom(file), 'secret', 'secretName');
-    assert.ok(typeof secret === 'string', `${file} lies on a mounted Secret`);
-    const s = one(docs, 'Secret', secret);
+    if (typeof secret !== 'string') return undefined;
     const key = file.split('/').pop() ?? '';
-    assert.ok(
-      at(s, 'stringData', key) !== undefined || at(s, 'data', key) !== undefined,
-      `Secret ${secret} has ${key}`,
-    );
+    // Secrets made outside the rendering (promgate-tls from cert-manager) get a placeholder.
+    const s = find(docs, 'Secret', secret)[0];
+    if (s === undefined) return undefined;
+    const plainText = at(s, 'stringData', key);
+    const encoded = at(s, 'data', key);
+    if (typeof plainText === 'string') return plainText;
+    return typeof encoded === 'string' ? Buffer.from(encoded, 'base64').toString('utf8') : '';
+  };
+  const podFiles = mkdtempSync(join(tmpdir(), 'promgate-podfs-'));
+  let config: Config;
+  try {
+    const argv = args.map((a) => {
+      const [name, value] = splitFlag(a) ?? [];
+      const option = OPTION_LIST.find((o) => o.name === name);
+      if (option?.type !== values.file || value === undefined) return a;
+      assert.ok(mountedFrom(value), `--${String(name)}=${value} lies on a mounted volume`);
+      const local = join(podFiles, value);
+      mkdirSync(dirname(local), { recursive: true });
+      writeFileSync(local, secretFile(value) ?? 'placeholder');
+      return `--${String(name)}=${local}`;
+    });
+    try {
+      config = buildConfig(argv, {});
+    } catch (err) {
+      throw new Error(
+        `promgate refuses the container args ${JSON.stringify(args)}: ${(err as Error).message}`,
+      );
+    }
+    if (config.auth.mode === 'static') {
+      // The tokens file in the Secret is one promgate accepts.
+      const tokens = parseTokensFile(
+        readFileSync(config.auth.tokensFile, 'utf8'),
+        config.auth.tokensFile,
+      );
+      assert.ok(tokens.length > 0, 'the tokens file lists tokens');
+    }
+  } finally {
+    rmSync(podFiles, { recursive: true, force: true });
   }
-  for (const f of ['tls-cert-file', 'tls-key-file']) {
-    const file = flag(f);
-    if (file !== undefined)
-      assert.ok(at(mountedFrom(file), 'secret', 'secretName'), `--${f} lies on a mounted Secret`);
-  }
-  assert.equal(
-    flags.has('tls-cert-file'),
-    flags.has('tls-key-file'),
-    'TLS needs both cert and key',
+  assert.deepEqual(config.warnings, [], 'no option without effect');
+  assert.match(
+    config.upstream.url.href,
+    /^https?:\/\/[^/]+\.svc:\d+\/$/,
+    '--upstream is an in-cluster Service',
+  );
+  assert.equal(config.auth.mode, overlay.auth);
+  if (config.auth.mode === 'kubernetes')
+    assert.equal(config.auth.kubernetes.tenancy, overlay.tenancy);
+  assert.equal(config.listen.port, 8080, 'tenant listener on 8080');
+  assert.equal(config.metricsListen.port, 8081, 'metrics listener on 8081');
+  const flagged = (name: string): boolean => args.some((a) => splitFlag(a)?.[0] === name);
+  assert.equal(config.server.tls !== null, flagged('tls-cert-file'));
+  // Kubernetes waits terminationGracePeriodSeconds after SIGTERM: longer than promgate's own
+  // drain (shutdown delay, then in-flight requests up to the shutdown timeout).
+  const grace = Number(at(podSpec, 'terminationGracePeriodSeconds'));
+  const drain = (config.server.shutdownDelayMs + config.server.shutdownTimeoutMs) / 1000;
+  assert.ok(
+    grace >= drain + 5,
+    `terminationGracePeriodSeconds ${grace} leaves room for the ${drain} s drain`,
+  );
+  assert.ok(
+    config.server.shutdownDelayMs > 0,
+    '--shutdown-delay lets endpoints drop the pod before the listener closes',
   );
 
   // Services: `promgate` for tenants, `promgate-metrics` for operators; both reach the pods.
@@ -270,7 +302,7 @@ function checkRendering(overlay: Overlay, docs: Obj[]): void {
       `${describe(svc)} targets ${port}`,
     );
   }
-  const tls = flags.has('tls-cert-file');
+  const tls = config.server.tls !== null;
   assert.deepEqual(
     [at(tenantSvc, 'spec', 'ports', 0, 'name'), at(tenantSvc, 'spec', 'ports', 0, 'port')],
     tls ? ['https', 8443] : ['http', 8080],
@@ -307,7 +339,7 @@ function checkRendering(overlay: Overlay, docs: Obj[]): void {
     const role = one(docs, 'ClusterRole', 'promgate');
     one(docs, 'ClusterRoleBinding', 'promgate');
     const nonResource = objs(role.rules).filter((r) => r.nonResourceURLs !== undefined);
-    if (flags.has('jwks')) {
+    if (flagged('jwks')) {
       assert.deepEqual(
         nonResource.map((r) => [strs(r.nonResourceURLs).sort(), strs(r.verbs)]),
         [[['/.well-known/openid-configuration', '/openid/v1/jwks'], ['get']]],

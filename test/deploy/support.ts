@@ -438,38 +438,6 @@ export function metricNamesOf(expr: string, known: ReadonlySet<string>): Set<str
 // ---------------------------------------------------------------------------------------
 // promgate's flags
 
-/**
- * Flags promgate accepts, from the Interface sections of issues 3, 4 and 5.
- * TODO(deploy): switch to src/config's options table once it is committed.
- */
-export const KNOWN_FLAGS: ReadonlySet<string> = new Set([
-  'config',
-  'upstream',
-  'listen',
-  'metrics-listen',
-  'label',
-  'auth',
-  'tokens-file',
-  'upstream-bearer-file',
-  'upstream-ca-file',
-  'upstream-cert-file',
-  'upstream-key-file',
-  'upstream-timeout',
-  'upstream-header',
-  'kubeconfig',
-  'tenancy',
-  'project-label',
-  'rbac-resource',
-  'rbac-verb',
-  'cluster-wide-group',
-  'cluster-wide-permission',
-  'token-audience',
-  'jwks',
-  'tls-cert-file',
-  'tls-key-file',
-  'log-level',
-]);
-
 /** `--name=value` / `--name` → [name, value | undefined]; anything else → null. */
 export function splitFlag(arg: string): [string, string | undefined] | null {
   const m = /^--([a-z0-9][a-z0-9-]*)(?:=(.*))?$/s.exec(arg);
