@@ -1,0 +1,594 @@
+/**
+ * promgate's HTTP server: the tenant listener (the Prometheus API, enforced) and the operator
+ * listener (`/metrics`, `/healthz`, `/readyz`).
+ *
+ * Tenant pipeline, per request (DESIGN.md):
+ *   route table on the raw path (404 before anything else; 405 for a wrong method)
+ *   → credentials (401) → identity (401 / 503) → scope (403 when empty) → concurrency (429)
+ *   → body (size-limited, urlencoded or protobuf only) → parameters → narrowing (403)
+ *   → the route's handler rebuilds and forwards the upstream request
+ *   → metrics and one structured log line.
+ *
+ * @example
+ *   const config = buildConfig(['--upstream', 'http://127.0.0.1:9090', '--tokens-file', 't.yaml',
+ *     '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0']);
+ *   const promgate = await startPromgate(config);
+ *   await fetch(`${promgate.url}/api/v1/query?query=up`, { headers: { authorization: 'Bearer …' } });
+ *   await promgate.close();
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { Transform, pipeline, type Readable } from 'node:stream';
+import replyFrom from '@fastify/reply-from';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { createKubernetesBackend } from './auth/kubernetes/index.js';
+import { createStaticBackend } from './auth/static.js';
+import type { AccessBackend, Identity } from './auth/types.js';
+import type { Config, HostPort, PromQLConfig } from './config/index.js';
+import { ApiError, errorBody, forbidden, notFound, unauthorized, unavailable } from './errors.js';
+import { formBody, rawBodyParser } from './http/body.js';
+import { readToken } from './http/credentials.js';
+import { NARROW_HEADER, NARROW_PARAM, narrow, requestedValues } from './http/narrowing.js';
+import { Params, parseForm } from './http/params.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { PromQLError, policyFrom, type PromQLPolicy } from './promql/index.js';
+import { HANDLERS, matchRoute, rawQueryString, type RouteMatch } from './routes/index.js';
+import { startOpsServer, type OpsServer } from './routes/ops.js';
+import type { Scope } from './scope.js';
+import { createUpstream, type Upstream } from './upstream.js';
+
+export { buildConfig, ConfigError, type Config } from './config/index.js';
+
+export interface StartOptions {
+  /** Use this logger (default: pino at the configured level, to `logStream` or stdout). */
+  readonly logger?: Logger;
+  readonly logStream?: DestinationStream;
+  readonly metrics?: Metrics;
+  /** Use this auth backend instead of building one from `config.auth`. */
+  readonly backend?: AccessBackend;
+}
+
+export interface Promgate {
+  /** Tenant listener, e.g. `http://127.0.0.1:40123` (`https:` with TLS). */
+  readonly url: string;
+  /** Operator listener: `/metrics`, `/healthz`, `/readyz`. */
+  readonly metricsUrl: string;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Ready: config loaded, backend ready, upstream answered recently, not shutting down. */
+  ready(): boolean;
+  /**
+   * Graceful shutdown: readiness goes false, (after --shutdown-delay) the listener stops
+   * accepting, in-flight requests get up to --shutdown-timeout to finish, then everything
+   * is closed. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+interface RequestState {
+  readonly started: bigint;
+  family: string;
+  route?: RouteMatch;
+  identity?: Identity;
+  scope?: Scope;
+  scopeSize?: number | 'all';
+  authMs?: number;
+  queries: [string, string][];
+  readonly controller: AbortController;
+  bytes: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    promgate: RequestState | null;
+    upstreamSeconds?: number;
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+
+/** The engine's policy from the configured limits. */
+export function policyOf(promql: PromQLConfig): PromQLPolicy {
+  return policyFrom({
+    maxQueryBytes: promql.maxQueryBytes,
+    maxDepth: promql.maxDepth,
+    maxSelectors: promql.maxSelectors,
+    maxRangeMs: promql.maxRangeMs,
+    experimentalFunctions: promql.experimentalFunctions,
+    allowInfo: promql.allowInfo,
+    upstreamMajor: promql.upstreamMajor,
+    deniedFunctions: promql.deniedFunctions,
+    strictScope: promql.strictScope,
+  });
+}
+
+export async function startPromgate(config: Config, options: StartOptions = {}): Promise<Promgate> {
+  const logger =
+    options.logger ??
+    pino(
+      {
+        level: config.log.level,
+        base: { service: 'promgate' },
+        timestamp: pino.stdTimeFunctions.isoTime,
+        formatters: { level: (label) => ({ level: label }) },
+        // Defence in depth: promgate never logs headers, but a stray object must not leak one.
+        redact: {
+          paths: [
+            'authorization',
+            '*.authorization',
+            'headers.authorization',
+            '*.headers.authorization',
+            'token',
+          ],
+          censor: '[redacted]',
+        },
+      },
+      options.logStream,
+    );
+  for (const w of config.warnings) logger.warn(w);
+  const metrics = options.metrics ?? createMetrics();
+  const policy = policyOf(config.promql);
+
+  const backend =
+    options.backend ??
+    (config.auth.mode === 'static'
+      ? await createStaticBackend(
+          { path: config.auth.tokensFile, pollIntervalMs: config.filePollIntervalMs },
+          { metrics, logger },
+        )
+      : await createKubernetesBackend(config.auth.kubernetes, { metrics, logger }));
+  const upstream = await createUpstream(config.upstream, {
+    metrics,
+    logger,
+    pollIntervalMs: config.filePollIntervalMs,
+  });
+
+  let closing = false;
+  const tenant = await buildTenantApp({ config, logger, metrics, backend, upstream, policy });
+  const tlsReload = config.server.tls ? watchTls(tenant, config, logger) : undefined;
+  try {
+    await tenant.listen({ host: config.listen.host, port: config.listen.port });
+  } catch (e) {
+    await Promise.allSettled([upstream.close(), backend.close()]);
+    throw new Error(
+      `cannot listen on ${hostPortText(config.listen)} (--listen): ${(e as Error).message}`,
+    );
+  }
+  upstream.startProbe();
+  const ready = (): boolean => !closing && backend.ready() && upstream.reachable();
+  let ops: OpsServer;
+  try {
+    ops = await startOpsServer(config.metricsListen, {
+      metrics,
+      readiness: () => ({
+        shuttingDown: closing,
+        backend: backend.ready(),
+        upstream: upstream.reachable(),
+      }),
+    });
+  } catch (e) {
+    await tenant.close();
+    await Promise.allSettled([upstream.close(), backend.close()]);
+    throw new Error(
+      `cannot listen on ${hostPortText(config.metricsListen)} (--metrics-listen): ${(e as Error).message}`,
+    );
+  }
+  const url = listenerUrl(
+    tenant.server.address() as AddressInfo,
+    config.server.tls ? 'https' : 'http',
+  );
+  logger.info(
+    {
+      listen: url,
+      metrics: ops.url,
+      upstream: config.upstream.url.origin + config.upstream.url.pathname,
+      auth: config.auth.mode,
+      label: config.label,
+    },
+    'promgate started',
+  );
+
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    metricsUrl: ops.url,
+    metrics,
+    logger,
+    ready,
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        logger.info('shutting down: readiness off, draining in-flight requests');
+        if (config.server.shutdownDelayMs > 0) await sleep(config.server.shutdownDelayMs);
+        const force = setTimeout(() => {
+          logger.warn('shutdown deadline reached: closing the remaining connections');
+          tenant.server.closeAllConnections();
+        }, config.server.shutdownTimeoutMs);
+        force.unref();
+        await tenant.close();
+        clearTimeout(force);
+        clearInterval(tlsReload);
+        await Promise.allSettled([upstream.close(), backend.close(), ops.close()]);
+        logger.info('promgate stopped');
+      })();
+      return closed;
+    },
+  };
+}
+
+interface AppDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly backend: AccessBackend;
+  readonly upstream: Upstream;
+  readonly policy: PromQLPolicy;
+}
+
+async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, metrics, backend, upstream, policy } = deps;
+  const label = config.label;
+  const logQueries = config.log.queries || deps.logger.isLevelEnabled('debug');
+  const tls = config.server.tls
+    ? {
+        cert: await readFile(config.server.tls.certFile),
+        key: await readFile(config.server.tls.keyFile),
+      }
+    : null;
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    // promgate writes its own single line per request (see finish()).
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    bodyLimit: config.limits.maxBodyBytes,
+    keepAliveTimeout: config.server.idleTimeoutMs,
+    requestTimeout: config.server.requestTimeoutMs,
+    return503OnClosing: true,
+    exposeHeadRoutes: false,
+    ...(tls ? { https: tls } : {}),
+    frameworkErrors: (error, _request, reply) => {
+      // e.g. a malformed percent-escape in the path: no such route.
+      const r = reply as unknown as FastifyReply;
+      void r
+        .code(404)
+        .type('application/json')
+        .send(errorBody('not_found', `no such endpoint (${error.code})`));
+    },
+  }) as unknown as FastifyInstance;
+  app.server.headersTimeout = Math.min(
+    config.server.headerTimeoutMs,
+    config.server.requestTimeoutMs || Number.MAX_SAFE_INTEGER,
+  );
+
+  await app.register(replyFrom, upstream.replyFromOptions);
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    '*',
+    rawBodyParser(() => config.limits.maxBodyBytes),
+  );
+  app.decorateRequest('promgate', null);
+
+  const perIdentity = new Map<string, number>();
+
+  app.addHook('onRequest', async (request, reply) => {
+    const state: RequestState = {
+      started: process.hrtime.bigint(),
+      family: 'none',
+      queries: [],
+      controller: new AbortController(),
+      bytes: 0,
+    };
+    request.promgate = state;
+    reply.header('x-request-id', request.id);
+    const route = matchRoute(request.raw.url ?? '');
+    if (route) {
+      state.route = route;
+      state.family = route.family;
+    }
+    metrics.inFlight.inc({ route: state.family });
+    let release: (() => void) | undefined;
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) state.controller.abort();
+      metrics.inFlight.dec({ route: state.family });
+      release?.();
+      finish(deps, request, reply, state, logQueries);
+    });
+    if (!route)
+      throw notFound(`no such endpoint: ${request.method} ${pathOf(request.raw.url ?? '')}`);
+    if (!(route.methods as readonly string[]).includes(request.method)) {
+      throw new ApiError(
+        405,
+        'bad_data',
+        `method ${request.method} not allowed here; use ${route.methods.join(' or ')}`,
+        {
+          allow: route.methods.join(', '),
+        },
+      );
+    }
+    if (request.method === 'GET' && hasBody(request)) {
+      throw new ApiError(
+        400,
+        'bad_data',
+        'a GET request must not have a body; send parameters in the query string, or POST a form',
+      );
+    }
+
+    // Authentication and scope.
+    const authStarted = process.hrtime.bigint();
+    const mode = backend.authenticator.mode;
+    let token: string;
+    try {
+      token = readToken(request.headers.authorization).token;
+    } catch (e) {
+      metrics.authResults.inc({
+        mode,
+        outcome: request.headers.authorization ? 'malformed' : 'missing',
+      });
+      throw e;
+    }
+    let identity: Identity | null;
+    try {
+      identity = await backend.authenticator.authenticate(token, state.controller.signal);
+    } catch (e) {
+      metrics.authResults.inc({ mode, outcome: 'unavailable' });
+      throw asUnavailable(e, 'authentication');
+    }
+    if (identity === null) {
+      metrics.authResults.inc({ mode, outcome: 'invalid' });
+      throw unauthorized('invalid token');
+    }
+    metrics.authResults.inc({ mode, outcome: 'ok' });
+    state.identity = identity;
+    let scope: Scope;
+    try {
+      scope = await backend.scopes.resolve(identity, state.controller.signal);
+    } catch (e) {
+      throw asUnavailable(e, 'authorization');
+    }
+    state.authMs = Number(process.hrtime.bigint() - authStarted) / 1e6;
+    state.scope = scope;
+    state.scopeSize = scope.kind === 'all' ? 'all' : scope.values.length;
+    if (scope.kind === 'values') {
+      metrics.scopeSize.observe(scope.values.length);
+      if (scope.values.length === 0) {
+        metrics.authzDenials.inc({ reason: 'empty_scope' });
+        throw forbidden(`no ${label} is accessible to ${identity.name}`);
+      }
+    }
+    const limit = config.limits.maxConcurrentPerIdentity;
+    if (limit > 0) {
+      const name = identity.name;
+      const current = perIdentity.get(name) ?? 0;
+      if (current >= limit) {
+        metrics.authzDenials.inc({ reason: 'concurrency' });
+        throw new ApiError(
+          429,
+          'too_many_requests',
+          `too many concurrent requests for ${name} (limit ${limit}); retry shortly`,
+          {
+            'retry-after': '1',
+          },
+        );
+      }
+      perIdentity.set(name, current + 1);
+      release = () => {
+        release = undefined;
+        const n = (perIdentity.get(name) ?? 1) - 1;
+        if (n <= 0) perIdentity.delete(name);
+        else perIdentity.set(name, n);
+      };
+    }
+  });
+
+  // Count response bytes as sent (streams are counted as they pass).
+  app.addHook('onSend', async (request, _reply, payload) => {
+    const state = request.promgate;
+    if (!state) return payload;
+    if (typeof payload === 'string') state.bytes += Buffer.byteLength(payload);
+    else if (Buffer.isBuffer(payload)) state.bytes += payload.length;
+    else if (payload !== null && typeof (payload as Readable).pipe === 'function') {
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          state.bytes += chunk.length;
+          done(null, chunk);
+        },
+      });
+      // pipeline: when the caller goes away, the upstream stream is destroyed as well.
+      pipeline(payload as Readable, counter, () => undefined);
+      return counter;
+    }
+    return payload;
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const e = toApiError(error);
+    if (e.status >= 500 && e.status !== 503)
+      request.log.error(
+        { err: error instanceof Error ? error.message : String(error) },
+        'request failed',
+      );
+    for (const [k, v] of Object.entries(e.headers)) void reply.header(k, v);
+    void reply.code(e.status).type('application/json').send(errorBody(e.errorType, e.message));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply
+      .code(404)
+      .type('application/json')
+      .send(errorBody('not_found', `no such endpoint: ${pathOf(request.raw.url ?? '')}`));
+  });
+
+  app.route({
+    method: [...METHODS],
+    url: '*',
+    handler: async (request, reply) => {
+      const state = request.promgate as RequestState;
+      const route = state.route as RouteMatch;
+      const urlPairs = parseForm(rawQueryString(request.raw.url ?? ''), 'URL');
+      const bodyPairs = route.family === 'read' ? [] : formBody(request);
+      const params = new Params(urlPairs, bodyPairs);
+      let scope = state.scope as Scope;
+      try {
+        scope = narrow(
+          scope,
+          requestedValues(params.all(NARROW_PARAM), request.headers[NARROW_HEADER]),
+          label,
+        );
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 403)
+          metrics.authzDenials.inc({ reason: 'narrowing' });
+        throw e;
+      }
+      if (scope !== state.scope)
+        state.scopeSize = scope.kind === 'all' ? 'all' : scope.values.length;
+      await HANDLERS[route.family]({
+        request,
+        reply,
+        route,
+        family: route.family,
+        params,
+        scope,
+        target: scope.kind === 'all' ? null : { label, values: scope.values },
+        policy,
+        upstream,
+        metrics,
+        logger: request.log,
+        limits: config.limits,
+        upstreamTimeoutMs: config.upstream.timeoutMs,
+        signal: state.controller.signal,
+        noteQuery: (name, text) => state.queries.push([name, text]),
+      });
+      return reply;
+    },
+  });
+  return app;
+}
+
+/** Metrics and the one log line of a finished (or abandoned) request. */
+function finish(
+  deps: AppDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  state: RequestState,
+  logQueries: boolean,
+): void {
+  const seconds = Number(process.hrtime.bigint() - state.started) / 1e9;
+  const status = reply.raw.writableFinished ? reply.raw.statusCode : 499;
+  const route = state.family;
+  deps.metrics.httpRequests.inc({ route, method: request.method, code: String(status) });
+  deps.metrics.httpDuration.observe({ route }, seconds);
+  deps.metrics.responseBytes.inc({ route }, state.bytes);
+  const line: Record<string, unknown> = {
+    route,
+    method: request.method,
+    status,
+    identity: state.identity?.name,
+    scope: state.scopeSize,
+    durationMs: round(seconds * 1000),
+    authMs: state.authMs === undefined ? undefined : round(state.authMs),
+    upstreamMs:
+      request.upstreamSeconds === undefined ? undefined : round(request.upstreamSeconds * 1000),
+    bytes: state.bytes,
+    userAgent: request.headers['user-agent'],
+  };
+  if (logQueries && state.queries.length > 0) line['queries'] = state.queries;
+  request.log.info(line, 'request');
+}
+
+function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof PromQLError) {
+    return error.reason === 'out_of_scope'
+      ? forbidden(error.message)
+      : new ApiError(400, 'bad_data', error.message);
+  }
+  const e = error as { statusCode?: number; code?: string; message?: string };
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return new ApiError(413, 'bad_data', 'request body too large (--max-body-bytes)');
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return new ApiError(e.statusCode, 'bad_data', e.message ?? 'bad request');
+  }
+  return new ApiError(
+    500,
+    'internal',
+    'internal error; the promgate log has the details under this request id',
+  );
+}
+
+function asUnavailable(e: unknown, what: string): ApiError {
+  if (e instanceof ApiError) return e;
+  return unavailable(`${what} backend unavailable; retry shortly`);
+}
+
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return (
+    request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
+  );
+}
+
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  return path.length > 200 ? `${path.slice(0, 200)}…` : path;
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+function hostPortText(hp: HostPort): string {
+  return `${hp.host.includes(':') ? `[${hp.host}]` : hp.host}:${hp.port}`;
+}
+
+export function listenerUrl(address: AddressInfo, scheme: 'http' | 'https'): string {
+  let host = address.address;
+  if (host === '0.0.0.0') host = '127.0.0.1';
+  if (host === '::') host = '::1';
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+}
+
+/** Reloads the tenant listener's certificate when its files change. */
+function watchTls(app: FastifyInstance, config: Config, logger: Logger): NodeJS.Timeout {
+  const files = config.server.tls as { certFile: string; keyFile: string };
+  let last = '';
+  const check = async (): Promise<void> => {
+    try {
+      const [cert, key] = await Promise.all([readFile(files.certFile), readFile(files.keyFile)]);
+      const fingerprint = `${cert.toString('base64')}|${key.length}|${key.toString('base64')}`;
+      if (last === '') {
+        last = fingerprint;
+        return;
+      }
+      if (fingerprint === last) return;
+      (
+        app.server as unknown as { setSecureContext(o: { cert: Buffer; key: Buffer }): void }
+      ).setSecureContext({ cert, key });
+      last = fingerprint;
+      logger.info({ cert: files.certFile }, 'TLS certificate reloaded');
+    } catch (e) {
+      logger.error(
+        { cert: files.certFile, err: (e as Error).message },
+        'cannot reload the TLS certificate; keeping the previous one',
+      );
+    }
+  };
+  void check();
+  const timer = setInterval(() => void check(), config.filePollIntervalMs);
+  timer.unref();
+  return timer;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
