@@ -9,6 +9,8 @@
  * with exponential backoff, and tracks:
  * - `synced()`: the list succeeded and the watch has not failed since (the
  *   `promgate_namespace_informer_synced` gauge);
+ * - a watchdog restarts a watch that has not (re)connected for longer than its server-side
+ *   timeout allows (a silently dead connection would otherwise look synced forever);
  * - `fresh()`: synced, or broken for less than `staleToleranceMs` after having synced — scopes
  *   are computed only while fresh (else the resolver answers 503, never an empty scope), and
  *   `/readyz` follows it, so a short API-server blip does not take every replica out at once.
@@ -42,6 +44,11 @@ export interface NamespaceInformerOptions {
   readonly backoffMaxMs?: number;
   /** Server-side watch timeout; default a random 300–599 s (as client-go). */
   readonly watchTimeoutSeconds?: number;
+  /**
+   * A watch that has not (re)connected for this long is presumed silently dead (a network
+   * partition without a reset) and restarted. Default: the watch timeout + 60 s.
+   */
+  readonly watchSilenceMs?: number;
   readonly now?: () => number;
 }
 
@@ -83,6 +90,11 @@ export class NamespaceInformer {
   private lists = 0;
   private delayMs: number;
   private restartTimer: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private lastConnectAt = 0;
+  private readonly silenceMs: number;
+  /** Set while the watchdog restarts the informer: the abort it causes is not an error. */
+  private restarting: { readonly abortSeen: () => void } | undefined;
   private readonly syncWaiters = new Set<() => void>();
 
   constructor(
@@ -96,6 +108,7 @@ export class NamespaceInformer {
     this.now = options.now ?? Date.now;
     this.delayMs = options.backoffInitialMs ?? 250;
     const timeout = options.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300);
+    this.silenceMs = options.watchSilenceMs ?? (timeout + 60) * 1000;
     this.informer = makeInformer(
       api.kubeConfig,
       `/api/v1/namespaces?allowWatchBookmarks=true&timeoutSeconds=${timeout}`,
@@ -109,6 +122,11 @@ export class NamespaceInformer {
     this.informer.on('update', changed('update'));
     this.informer.on('delete', changed('delete'));
     this.informer.on('error', (err: unknown) => this.onError(err));
+    // Emitted before every list and every watch request, including client-node's own
+    // reconnects after the server ends a watch (timeoutSeconds).
+    this.informer.on('connect', () => {
+      this.lastConnectAt = this.now();
+    });
     deps.metrics.informerSynced.set(0);
   }
 
@@ -116,12 +134,19 @@ export class NamespaceInformer {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.lastConnectAt = this.now();
+    this.watchdog = setInterval(
+      () => this.checkWatch(),
+      Math.max(10, Math.min(this.silenceMs / 4, 30_000)),
+    );
+    this.watchdog.unref();
     void this.run();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (this.watchdog) clearInterval(this.watchdog);
     this.setSynced(false);
     await this.informer.stop();
   }
@@ -210,7 +235,40 @@ export class NamespaceInformer {
     this.setSynced(true);
   }
 
+  /** The watchdog: restart a watch that went silent without ever ending. */
+  private checkWatch(): void {
+    if (this.stopped || this.restarting || !this.isSynced) return;
+    if (this.now() - this.lastConnectAt <= this.silenceMs) return;
+    this.deps.metrics.informerEvents.inc({ type: 'error' });
+    this.deps.logger.warn(
+      { silentForMs: this.now() - this.lastConnectAt },
+      'kubernetes: namespace watch silent for too long; restarting it',
+    );
+    this.lostAt = this.now();
+    this.setSynced(false);
+    void this.restart();
+  }
+
+  private async restart(): Promise<void> {
+    // client-node reports the abort of its watch as an error, a little later: wait for it, so
+    // that it cannot abort the new watch or schedule a second restart.
+    const abortSeen = new Promise<void>((resolve) => {
+      this.restarting = { abortSeen: resolve };
+      setTimeout(resolve, 1000).unref();
+    });
+    await this.informer.stop();
+    await abortSeen;
+    this.restarting = undefined;
+    if (this.stopped) return;
+    this.lastConnectAt = this.now();
+    void this.run();
+  }
+
   private onError(err: unknown): void {
+    if (this.restarting) {
+      this.restarting.abortSeen();
+      return;
+    }
     if (this.stopped) return; // stop() aborts the watch, which client-node reports as an error
     this.errorInAttempt = true;
     if (this.isSynced) this.lostAt = this.now();

@@ -74,6 +74,8 @@ export interface Fault {
   readonly latencyMs?: number;
   /** Destroy the connection instead of answering. */
   readonly drop?: boolean;
+  /** Send 200 and headers, then nothing, ever (a hung API server or a silently dead watch). */
+  readonly hang?: boolean;
   /** Only the next N requests; default: until cleared with `fail(endpoint, null)`. */
   readonly times?: number;
   /** Let this many requests pass unharmed first (e.g. fail only a list's second page). */
@@ -522,6 +524,11 @@ export async function startKubeStandin(options: StandinOptions = {}): Promise<Ku
         if (fault.drop) {
           req.socket.destroy();
           return;
+        }
+        if (fault.hang) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.flushHeaders();
+          return; // the connection is destroyed by stop()
         }
         if (fault.status !== undefined) {
           const retry = fault.retryAfterSeconds ?? (fault.status === 429 ? 1 : undefined);

@@ -166,6 +166,24 @@ describe('NamespaceInformer', () => {
     await waitFor(() => informer.has('after-drop'), 'events after the restart');
   });
 
+  test('a silently dead watch (no data, no end) is restarted by the watchdog', async () => {
+    const { kube, informer, metrics } = await rig(
+      {},
+      { watchTimeoutSeconds: 1, watchSilenceMs: 300 },
+    );
+    await informer.waitForSync(5000);
+    kube.fail('watch', { hang: true, times: 1 });
+    kube.endWatches(); // client-node reconnects… into a hung stream
+    await waitFor(() => kube.counters.watch >= 2, 'reconnected into the hang');
+    kube.upsertNamespace('during-hang');
+    await waitFor(() => informer.has('during-hang'), 'restarted and caught up', 5000);
+    assert.ok(
+      (await metricValue(metrics, 'promgate_namespace_informer_events_total', { type: 'error' })) >=
+        1,
+    );
+    await waitFor(() => informer.synced(), 'synced again');
+  });
+
   test('a failing API server: unsynced at once, fresh only within the tolerance, recovers with backoff', async () => {
     const { kube, informer, metrics } = await rig({}, { staleToleranceMs: 300 });
     await informer.waitForSync(5000);

@@ -39,9 +39,7 @@ after(async () => {
   await kube.stop();
 });
 
-async function setup(
-  overrides: Partial<KubernetesOptions> & { skipReadyWait?: boolean },
-): Promise<{
+async function setup(overrides: Partial<KubernetesOptions> & { skipReadyWait?: boolean }): Promise<{
   backend: AccessBackend;
   metrics: Metrics;
   login: (who: string) => Promise<Identity>;

@@ -163,6 +163,11 @@ describe('KubeApi against the stand-in', () => {
       api.tokenReview('x', []),
       (e: unknown) => e instanceof KubeApiError && e.reason === 'Timeout',
     );
+    kube.fail('tokenreviews', { hang: true, times: 1 }); // headers, then nothing
+    await assert.rejects(
+      api.tokenReview('x', []),
+      (e: unknown) => e instanceof KubeApiError && e.reason === 'Timeout',
+    );
     kube.fail('tokenreviews', { status: 503, times: 1 });
     await assert.rejects(
       api.tokenReview('x', []),
