@@ -379,7 +379,6 @@ export function lex(q: string, maxNesting: number): Tokens {
     }
     const c = q.charCodeAt(i);
     if (c === 35) {
-      if (bracketOpen >= 0) throw err(`comments are not allowed inside \`[ ]\` (position ${i})`, i);
       i = comment(i);
       continue;
     }

@@ -230,7 +230,7 @@ export const CASES: readonly GoldenCase[] = [
   bad('up]', 'parse', 'unexpected `]` at position 2'),
   bad('up[5m::]', 'parse', 'unexpected character `:` inside `[ ]`'),
   bad('up[5m:1m:1m]', 'parse', 'inside `[ ]`'),
-  bad('up[5m # c\n]', 'parse', 'comments are not allowed inside `[ ]`'),
+  ok('up[5m # c\n]', `up{${E}}[5m]`),
   bad('up[inf]', 'parse', 'unexpected character `i` inside `[ ]`'),
   bad('up[5m+1m]', 'parse', 'unexpected `+` at position 5', { note: 'duration arithmetic' }),
   bad('up[367d]', 'limit', 'range 367d at position 3 is longer than the limit of 366d'),
