@@ -72,7 +72,7 @@ describe('kubernetes backend', () => {
   });
 
   test('load: 1,000 authentications from 50 distinct tokens cause at most 50 TokenReviews', async () => {
-    const { backend: b } = await backend();
+    const { backend: b, metrics } = await backend();
     const tokens = await Promise.all(Array.from({ length: 50 }, (_, i) => token(`team-a/sa-${i}`)));
     kube.resetCounters();
     const order = Array.from({ length: 1000 }, (_, i) => i % 50).sort(() => Math.random() - 0.5);
@@ -86,6 +86,16 @@ describe('kubernetes backend', () => {
     console.log(`# 1,000 authentications / 50 tokens → ${kube.counters.tokenreviews} TokenReviews`);
     assert.ok(kube.counters.tokenreviews <= 50, `${kube.counters.tokenreviews} TokenReviews`);
     assert.equal(kube.counters.tokenreviews, 50);
+    const event = (e: string): Promise<number> =>
+      metricValue(metrics, 'promgate_cache_events_total', { cache: 'token', event: e });
+    assert.equal(await event('miss'), 50);
+    assert.equal((await event('hit')) + (await event('coalesced')), 950);
+    assert.equal(
+      await metricValue(metrics, 'promgate_kubernetes_tokenreviews_total', {
+        result: 'authenticated',
+      }),
+      50,
+    );
   });
 
   test('load: 10,000 junk tokens with --jwks cause no TokenReview and evict nobody', async () => {
