@@ -7,7 +7,10 @@
  * so `regexMatchesEmpty` first rewrites the pattern into one with the same empty-match
  * behaviour: every construct that consumes exactly one character (a literal, `.`, a class, an
  * escape such as `\d` or `\pL`) becomes `x`; inline flags, which cannot change whether the
- * empty string matches, are dropped; groups, alternation, quantifiers and anchors stay.
+ * empty string matches, are dropped (RE2 treats them as transparent); groups, alternation,
+ * quantifiers and anchors stay (anchors wrapped in a group: RE2 lets quantifiers follow them).
+ * Where the rewrite still differs from RE2 (a flag group between two quantifiers), JavaScript
+ * either fails to compile it or reads a lazy quantifier — both err towards "not empty".
  *
  * When a pattern still cannot be decided (unknown syntax), it is treated as NOT matching the
  * empty string, i.e. the selector is let through. That cannot leak: the enforced matcher is
@@ -70,10 +73,11 @@ function translate(re: string): string | undefined {
         continue;
       }
       i += 2;
-      if (d === 'A') out += '^';
-      else if (d === 'z') out += '$';
-      else if (d === 'b') out += '\\b';
-      else if (d === 'B') out += '\\B';
+      // Assertions are wrapped in a group: RE2 lets a quantifier follow them, JS does not.
+      if (d === 'A') out += '(?:^)';
+      else if (d === 'z') out += '(?:$)';
+      else if (d === 'b') out += '(?:\\b)';
+      else if (d === 'B') out += '(?:\\B)';
       else {
         if ((d === 'p' || d === 'P' || d === 'x') && re[i] === '{') {
           const close = re.indexOf('}', i);
@@ -136,6 +140,7 @@ function translate(re: string): string | undefined {
       } else {
         let j = i + 2;
         while (j < n && /[imsU-]/.test(re[j]!)) j++;
+        // A flag group is transparent in RE2 (`a(?i)*` repeats `a`): drop it.
         if (re[j] === ')') out += '';
         else if (re[j] === ':') out += '(?:';
         else return undefined;
@@ -154,7 +159,12 @@ function translate(re: string): string | undefined {
       }
       continue;
     }
-    if (c === '^' || c === '$' || c === '|' || c === ')' || c === '*' || c === '+' || c === '?') {
+    if (c === '^' || c === '$') {
+      out += '(?:' + c + ')';
+      i++;
+      continue;
+    }
+    if (c === '|' || c === ')' || c === '*' || c === '+' || c === '?') {
       out += c;
       i++;
       continue;
