@@ -164,9 +164,9 @@ const sections = [
       ),
       stat(
         'Upstream errors/s',
-        'Upstream connection errors, timeouts and 5xx per second.',
+        'Upstream connection errors, timeouts and 5xx per second (client cancellations excluded).',
         'reqps',
-        `sum(rate(promgate_upstream_errors_total{${SEL}}[${RATE}]))`,
+        `sum(rate(promgate_upstream_errors_total{${SEL}, reason!="canceled"}[${RATE}]))`,
         [green(null), orange(0.01), red(0.1)],
       ),
       stat(
