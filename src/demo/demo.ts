@@ -39,9 +39,10 @@ import {
 import { DEMO_NAMESPACES } from './data.js';
 import { startLiveExporter } from './exporter.js';
 import {
-  ChildStartError,
   killAllChildren,
+  portTaken,
   runCommand,
+  spawnChild,
   startChild,
   tail,
   type Child,
@@ -128,22 +129,6 @@ async function tenantPort(opts: Options): Promise<number> {
     }
   }
   return freePort();
-}
-
-/** Starts a server that picks its own port, retrying when someone took the port meanwhile. */
-async function startOnFreePort(
-  start: (port: number) => Promise<Child>,
-  ports: { readonly fixed?: number; readonly first?: number } = {},
-): Promise<{ child: Child; port: number }> {
-  for (let attempt = 1; ; attempt++) {
-    const port = ports.fixed ?? (attempt === 1 ? ports.first : undefined) ?? (await freePort());
-    try {
-      return { child: await start(port), port };
-    } catch (err) {
-      const inUse = err instanceof ChildStartError && /address already in use/i.test(err.log);
-      if (!inUse || ports.fixed !== undefined || attempt >= 3) throw err;
-    }
-  }
 }
 
 interface QueryAnswer {
@@ -301,63 +286,83 @@ async function main(): Promise<number> {
   await chmod(dir, 0o700);
   const [teamA, teamB, ops] = tenants as [DemoTenant, DemoTenant, DemoTenant];
 
-  // --- Prometheus with history and a live exporter -------------------------------------
+  // --- promgate, Prometheus with history, a live exporter --------------------------------
+  // promgate starts first (node takes a moment to load it) and becomes ready once its
+  // upstream answers; meanwhile the history is backfilled and Prometheus starts.
   console.log(`promgate demo — Prometheus ${bins.version} (${bins.prometheus})`);
   const exporter = await startLiveExporter();
   cleanup.add('the exporter', () => exporter.close());
+  let promPort = await freePort();
+  let pgPort = await tenantPort(options);
+  let metricsPort = await freePort();
+  const spawnPromgate = (): Child =>
+    spawnChild({
+      name: 'promgate',
+      command: process.execPath,
+      args: [
+        mainJs,
+        '--upstream',
+        `http://127.0.0.1:${promPort}`,
+        '--listen',
+        `127.0.0.1:${pgPort}`,
+        '--metrics-listen',
+        `127.0.0.1:${metricsPort}`,
+        '--auth',
+        'static',
+        '--tokens-file',
+        tokensFile,
+        '--promql-upstream-major',
+        bins.major >= 3 ? '3' : '2',
+        '--log-queries',
+        'true',
+      ],
+      cwd: dir,
+      logFile: join(dir, 'promgate.log'),
+    });
+  let promgate = spawnPromgate();
+  cleanup.add('promgate', () => promgate.stop());
+
   const dataDir = join(dir, 'data');
   console.log(`  backfilling ${HISTORY_SECONDS / 3600} h of demo cluster history…`);
   await backfillHistory(bins, dataDir, dir, now);
   const configFile = join(dir, 'prometheus.yml');
   await writeFile(configFile, prometheusConfig(exporter.target));
-  console.log('  starting Prometheus…');
-  const { child: prometheus, port: promPort } = await startOnFreePort((port) =>
-    startChild({
-      name: 'Prometheus',
-      command: bins.prometheus,
-      args: prometheusArgs(configFile, dataDir, port),
-      cwd: dir,
-      logFile: join(dir, 'prometheus.log'),
-      readyUrl: `http://127.0.0.1:${port}/-/ready`,
-    }),
-  );
-  cleanup.add('Prometheus', () => prometheus.stop());
-  const promUrl = `http://127.0.0.1:${promPort}`;
-  await waitForFirstScrape(promUrl);
-
-  // --- promgate ------------------------------------------------------------------------
-  console.log('  starting promgate…');
-  const { child: promgate, port: pgPort } = await startOnFreePort(
-    async (port) => {
-      const metricsPort = await freePort();
-      return startChild({
-        name: 'promgate',
-        command: process.execPath,
-        args: [
-          mainJs,
-          '--upstream',
-          promUrl,
-          '--listen',
-          `127.0.0.1:${port}`,
-          '--metrics-listen',
-          `127.0.0.1:${metricsPort}`,
-          '--auth',
-          'static',
-          '--tokens-file',
-          tokensFile,
-          '--promql-upstream-major',
-          bins.major >= 3 ? '3' : '2',
-          '--log-queries',
-          'true',
-        ],
+  console.log('  starting Prometheus and promgate…');
+  let prometheus: Child | undefined;
+  cleanup.add('Prometheus', async () => prometheus?.stop());
+  for (let attempt = 1; !prometheus; attempt++) {
+    try {
+      prometheus = await startChild({
+        name: 'Prometheus',
+        command: bins.prometheus,
+        args: prometheusArgs(configFile, dataDir, promPort),
         cwd: dir,
-        logFile: join(dir, 'promgate.log'),
-        readyUrl: `http://127.0.0.1:${metricsPort}/readyz`,
+        logFile: join(dir, 'prometheus.log'),
+        readyUrl: `http://127.0.0.1:${promPort}/-/ready`,
       });
-    },
-    { fixed: options.port, first: await tenantPort(options) },
-  );
-  cleanup.add('promgate', () => promgate.stop());
+    } catch (err) {
+      // Someone took the port since we looked: move Prometheus, and promgate with it.
+      if (!portTaken(err) || attempt >= 3) throw err;
+      promPort = await freePort();
+      await promgate.stop();
+      promgate = spawnPromgate();
+    }
+  }
+  const promUrl = `http://127.0.0.1:${promPort}`;
+  const firstScrape = waitForFirstScrape(promUrl);
+  firstScrape.catch(() => undefined); // awaited below
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await promgate.waitReady(`http://127.0.0.1:${metricsPort}/readyz`);
+      break;
+    } catch (err) {
+      if (!portTaken(err) || options.port !== undefined || attempt >= 3) throw err;
+      pgPort = await freePort();
+      metricsPort = await freePort();
+      promgate = spawnPromgate();
+    }
+  }
+  await firstScrape;
   const url = `http://127.0.0.1:${pgPort}`;
   const ctx: CommandContext = { url, promtool: bins.promtool, promtoolMajor: bins.major };
 

@@ -20,10 +20,10 @@
  * ```
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export interface StartChildOptions {
+export interface SpawnChildOptions {
   /** Shown in messages, e.g. `prometheus`. */
   readonly name: string;
   readonly command: string;
@@ -31,6 +31,9 @@ export interface StartChildOptions {
   readonly cwd?: string;
   /** stdout and stderr are appended to this file. */
   readonly logFile: string;
+}
+
+export interface StartChildOptions extends SpawnChildOptions {
   /** Polled with GET until it answers 2xx. */
   readonly readyUrl: string;
   /** Default 60 s (a busy 2-core machine starts Prometheus slowly). */
@@ -52,6 +55,11 @@ export interface Child {
   readonly exit: Promise<ExitStatus>;
   /** SIGTERM, SIGKILL after `graceMs` (default 10 s); resolves once it has exited. */
   stop(graceMs?: number): Promise<ExitStatus>;
+  /**
+   * Polls `url` until it answers 2xx (default timeout 60 s). Throws {@link ChildStartError}
+   * if the process exits first or is not ready in time (then it is killed).
+   */
+  waitReady(url: string, timeoutMs?: number): Promise<void>;
 }
 
 /** A child that exited or never became ready; `log` is the tail of its output. */
@@ -98,10 +106,10 @@ export function tail(file: string, bytes = 4000): string {
 }
 
 /**
- * Starts a process and waits until `readyUrl` answers 2xx. Throws {@link ChildStartError}
- * (after killing it) if it exits first or is not ready in time.
+ * Starts a process without waiting for it; `waitReady` then polls its ready URL. Lets the
+ * demo start slow children side by side.
  */
-export async function startChild(opts: StartChildOptions): Promise<Child> {
+export function spawnChild(opts: SpawnChildOptions): Child {
   if (!hooked) {
     hooked = true;
     process.once('exit', killAllChildren);
@@ -121,16 +129,16 @@ export async function startChild(opts: StartChildOptions): Promise<Child> {
 
   let exited = false;
   const exit = new Promise<ExitStatus>((resolve) => {
-    child.once('exit', (code, signal) => {
+    const done = (status: ExitStatus): void => {
       exited = true;
       live.delete(child);
-      resolve({ code, signal });
-    });
+      resolve(status);
+    };
+    child.once('exit', (code, signal) => done({ code, signal }));
+    // A command that cannot be spawned: say why in its log, where errors are looked for.
     child.once('error', (err) => {
-      exited = true;
-      live.delete(child);
-      resolve({ code: null, signal: null });
-      void err; // reported below through the exit status and the log
+      appendFileSync(opts.logFile, `\n[demo] cannot run ${opts.command}: ${err.message}\n`);
+      done({ code: null, signal: null });
     });
   });
 
@@ -147,35 +155,36 @@ export async function startChild(opts: StartChildOptions): Promise<Child> {
     return exit;
   };
 
-  const timeoutMs = opts.readyTimeoutMs ?? 60_000;
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer yet';
-  for (;;) {
-    if (exited) {
-      const st = await exit;
-      throw new ChildStartError(
-        `${opts.name} (${opts.command}) exited (code ${st.code}, signal ${st.signal}) before ` +
-          `it was ready`,
-        tail(opts.logFile),
-      );
+  const waitReady = async (url: string, timeoutMs = 60_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    let last = 'no answer yet';
+    for (;;) {
+      if (exited) {
+        const st = await exit;
+        throw new ChildStartError(
+          `${opts.name} (${opts.command}) exited (code ${st.code}, signal ${st.signal}) ` +
+            'before it was ready',
+          tail(opts.logFile),
+        );
+      }
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+        await res.arrayBuffer();
+        if (res.ok) return;
+        last = `HTTP ${res.status}`;
+      } catch (err) {
+        last = err instanceof Error ? err.message : String(err);
+      }
+      if (Date.now() > deadline) {
+        await stop(1000);
+        throw new ChildStartError(
+          `${opts.name} was not ready at ${url} within ${timeoutMs / 1000} s (last: ${last})`,
+          tail(opts.logFile),
+        );
+      }
+      await sleep(100);
     }
-    try {
-      const res = await fetch(opts.readyUrl, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      if (res.ok) break;
-      last = `HTTP ${res.status}`;
-    } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
-    }
-    if (Date.now() > deadline) {
-      await stop(1000);
-      throw new ChildStartError(
-        `${opts.name} was not ready at ${opts.readyUrl} within ${timeoutMs / 1000} s (last: ${last})`,
-        tail(opts.logFile),
-      );
-    }
-    await sleep(100);
-  }
+  };
 
   return {
     name: opts.name,
@@ -186,7 +195,23 @@ export async function startChild(opts: StartChildOptions): Promise<Child> {
     },
     exit,
     stop,
+    waitReady,
   };
+}
+
+/**
+ * Starts a process and waits until `readyUrl` answers 2xx. Throws {@link ChildStartError}
+ * (after killing it) if it exits first or is not ready in time.
+ */
+export async function startChild(opts: StartChildOptions): Promise<Child> {
+  const child = spawnChild(opts);
+  await child.waitReady(opts.readyUrl, opts.readyTimeoutMs);
+  return child;
+}
+
+/** Whether a start failed because the port was taken (worth a retry on another port). */
+export function portTaken(err: unknown): boolean {
+  return err instanceof ChildStartError && /address already in use|EADDRINUSE/i.test(err.log);
 }
 
 /** Runs a command to completion; resolves with its exit code and output (never throws on exit codes). */
