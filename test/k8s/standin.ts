@@ -465,7 +465,7 @@ export async function startKubeStandin(options: StandinOptions = {}): Promise<Ku
     return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
   }
 
-  function classify(method: string, url: URL): Endpoint | undefined {
+  function classify(url: URL): Endpoint | undefined {
     const path = url.pathname;
     if (path === '/apis/authentication.k8s.io/v1/tokenreviews') return 'tokenreviews';
     if (path === '/apis/authorization.k8s.io/v1/subjectaccessreviews')
@@ -476,7 +476,6 @@ export async function startKubeStandin(options: StandinOptions = {}): Promise<Ku
     }
     if (path === '/.well-known/openid-configuration') return 'discovery';
     if (path === '/openid/v1/jwks') return 'jwks';
-    void method;
     return undefined;
   }
 
@@ -492,7 +491,7 @@ export async function startKubeStandin(options: StandinOptions = {}): Promise<Ku
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     counters.requests++;
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
-    const endpoint = classify(req.method ?? 'GET', url);
+    const endpoint = classify(url);
     if (endpoint) counters[endpoint]++;
     if (req.headers.authorization !== `Bearer ${credential}`) {
       counters.unauthorized++;
