@@ -66,7 +66,6 @@ export function parseQuery(query: string, policy: PromQLPolicy): ParsedQuery {
 }
 
 function parseUncached(query: string, policy: PromQLPolicy): ParsedQuery {
-  if (query.trim() === '') throw new PromQLError('parse', 'the query is empty', 0);
   const bad = LONE_SURROGATE.exec(query);
   if (bad !== null) {
     throw new PromQLError(

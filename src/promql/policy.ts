@@ -141,7 +141,7 @@ export interface PolicyOptions {
   readonly allowInfo?: boolean;
   /** Major version of the upstream: 2 allows `holt_winters` (removed in 3.0). Default 3. */
   readonly upstreamMajor?: 2 | 3;
-  /** Further function names to deny. */
+  /** Further function names to deny (also `limitk`/`limit_ratio`; other aggregations are operators). */
   readonly deniedFunctions?: readonly string[];
 }
 
