@@ -97,8 +97,14 @@ function parseUncached(query: string, policy: PromQLPolicy): ParsedQuery {
   try {
     return build(query, tree, toks, policy.maxDepth);
   } catch (e) {
-    if (e instanceof PromQLError) throw e;
-    throw new PromQLError('parse', 'the query is too complex to parse', 0);
+    if (!(e instanceof PromQLError)) {
+      throw new PromQLError('parse', 'the query is too complex to parse', 0);
+    }
+    // Past a few thousand levels lezer cuts its stack, and the tree no longer has PromQL's shape.
+    if (e.message.startsWith('unsupported') && toks.kind.length > 1500) {
+      throw new PromQLError('parse', e.message + TOO_BIG_HINT, e.position);
+    }
+    throw e;
   }
 }
 
@@ -133,6 +139,8 @@ const AGGREGATION_WORDS = new Set([
   'end',
 ]);
 
+const TOO_BIG_HINT = ' (the query may be too long or too deeply nested to parse)';
+
 /** Turns lezer's "No parse at N" (or any other throw) into an actionable message. */
 function syntaxError(q: string, toks: Tokens, e: unknown): PromQLError {
   const m = e instanceof SyntaxError ? /No parse at (\d+)/.exec(e.message) : null;
@@ -143,8 +151,7 @@ function syntaxError(q: string, toks: Tokens, e: unknown): PromQLError {
   const { kind, start, end } = toks;
   let i = 0;
   while (i < kind.length && end[i]! <= pos) i++;
-  const hint =
-    kind.length > 1500 ? ' (the query may be too long or too deeply nested to parse)' : '';
+  const hint = kind.length > 1500 ? TOO_BIG_HINT : '';
   if (i >= kind.length) {
     return new PromQLError('parse', `unexpected end of query: it is incomplete${hint}`, q.length);
   }
