@@ -8,7 +8,9 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix, relative } from 'node:path';
+import { builtinModules } from 'node:module';
 import { test } from 'node:test';
+import ts from 'typescript';
 import { repoRoot } from './support.js';
 
 interface Instruction {
@@ -122,6 +124,9 @@ const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as 
   bin?: Record<string, string>;
   engines?: { node?: string };
   scripts?: Record<string, string>;
+};
+const pkgDeps = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+  dependencies?: Record<string, string>;
 };
 const tsconfigBuild = JSON.parse(readFileSync(join(repoRoot, 'tsconfig.build.json'), 'utf8')) as {
   compilerOptions?: { rootDir?: string; outDir?: string };
@@ -325,4 +330,46 @@ test('EXPOSE the tenant and metrics ports', () => {
     .flatMap((i) => words(i.args))
     .map((p) => p.replace(/\/tcp$/, ''));
   assert.deepEqual(exposed.sort(), ['8080', '8081']);
+});
+
+test('the runtime code imports only production dependencies (the image prunes dev ones)', () => {
+  const deps = new Set(Object.keys(pkgDeps.dependencies ?? {}));
+  const rootDir = tsconfigBuild.compilerOptions?.rootDir ?? 'src';
+  const offenders: string[] = [];
+  for (const file of walk(join(repoRoot, rootDir)).filter(
+    (f) => f.endsWith('.ts') && !f.endsWith('.d.ts'),
+  )) {
+    const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
+    const specifiers: string[] = [];
+    const visit = (node: ts.Node): void => {
+      if (
+        ts.isImportDeclaration(node) &&
+        !node.importClause?.isTypeOnly &&
+        ts.isStringLiteral(node.moduleSpecifier)
+      ) {
+        specifiers.push(node.moduleSpecifier.text);
+      } else if (
+        ts.isExportDeclaration(node) &&
+        !node.isTypeOnly &&
+        node.moduleSpecifier &&
+        ts.isStringLiteral(node.moduleSpecifier)
+      ) {
+        specifiers.push(node.moduleSpecifier.text);
+      } else if (
+        ts.isCallExpression(node) &&
+        node.expression.kind === ts.SyntaxKind.ImportKeyword
+      ) {
+        const arg = node.arguments[0];
+        if (arg && ts.isStringLiteral(arg)) specifiers.push(arg.text);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(sf);
+    for (const s of specifiers) {
+      if (s.startsWith('.') || s.startsWith('node:') || builtinModules.includes(s)) continue;
+      const name = s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : (s.split('/')[0] ?? s);
+      if (!deps.has(name)) offenders.push(`${relative(repoRoot, file)} imports ${s}`);
+    }
+  }
+  assert.deepEqual(offenders, [], 'move these packages to "dependencies" in package.json');
 });
