@@ -7,6 +7,15 @@
  *   30 s), in one LRU bounded by `maxEntries`; concurrent checks of one question share one review.
  * - Errors are thrown ({@link KubeApiError}) and never cached; a denial that carries an
  *   `evaluationError` is answered but not cached either.
+ * - Per-token `extra` is left out: `authentication.kubernetes.io/credential-id` (`JTI=<jti>` of a
+ *   ServiceAccount token) names one credential, not the caller, and changes with every
+ *   token rotation. It is dropped from both the review sent and the cache key, so a rotated
+ *   Grafana token reuses its ServiceAccount's decisions instead of re-checking every namespace.
+ *   This is safe because RBAC decides on user, groups and the resource attributes and never
+ *   reads `extra`. Not supported: a webhook authorizer that decides on the credential id (it
+ *   sees none from promgate, and one decision serves every token of an identity for the cache
+ *   TTL). Every other key — `pod-name`, `pod-uid`, `node-name`, OIDC claims mapped into `extra` —
+ *   is kept in both, since some authorizer may use it.
  *
  * @example
  *   const reviews = new AccessReviews(api, { allowTtlMs: 300_000, denyTtlMs: 30_000, maxEntries: 200_000 }, metrics);
@@ -38,6 +47,34 @@ export interface AccessReviewsOptions {
   readonly denyTtlMs: number;
   readonly maxEntries: number;
   readonly now?: () => number;
+}
+
+/** `extra` keys that identify one credential rather than the caller (see the module comment). */
+export const PER_CREDENTIAL_EXTRA: readonly string[] = Object.freeze([
+  'authentication.kubernetes.io/credential-id',
+]);
+
+const reviewSubjects = new WeakMap<Identity, Identity>();
+
+/**
+ * The identity as reviewed: without {@link PER_CREDENTIAL_EXTRA} keys (the same object when it
+ * has none). Memoised per identity object, so that {@link identityKey} memoises too.
+ */
+export function reviewSubject(identity: Identity): Identity {
+  const memo = reviewSubjects.get(identity);
+  if (memo) return memo;
+  let subject = identity;
+  const extra = identity.extra;
+  if (extra && PER_CREDENTIAL_EXTRA.some((k) => Object.hasOwn(extra, k))) {
+    const kept = Object.entries(extra).filter(([k]) => !PER_CREDENTIAL_EXTRA.includes(k));
+    const { extra: _dropped, ...rest } = identity;
+    subject = Object.freeze({
+      ...rest,
+      ...(kept.length > 0 ? { extra: Object.freeze(Object.fromEntries(kept)) } : {}),
+    });
+  }
+  reviewSubjects.set(identity, subject);
+  return subject;
 }
 
 export class AccessReviews {
@@ -89,9 +126,10 @@ export class AccessReviews {
 
   private async review(
     key: string,
-    identity: Identity,
+    original: Identity,
     q: AccessQuestion,
   ): Promise<AccessDecision> {
+    const identity = reviewSubject(original);
     const spec: V1SubjectAccessReviewSpec = {
       user: identity.name,
       groups: [...identity.groups],
@@ -126,6 +164,6 @@ export class AccessReviews {
   }
 
   private keyOf(identity: Identity, q: AccessQuestion): string {
-    return `${identityKey(identity)}\0${q.namespace ?? ''}\0${q.verb}\0${q.group}\0${q.resource}`;
+    return `${identityKey(reviewSubject(identity))}\0${q.namespace ?? ''}\0${q.verb}\0${q.group}\0${q.resource}`;
   }
 }
