@@ -82,6 +82,9 @@ export const LABEL_NAMES: readonly string[] = [
   'exported_namespace',
   'U__namespace',
   'U__pod',
+  'U__created__by__kind',
+  'U__http_2e_status__code',
+  // Malformed (`_c…` is not a hex escape): Prometheus ≥ 3.1 and promgate take it literally.
   'U__http_2e_status_code',
 ];
 
