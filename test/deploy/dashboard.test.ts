@@ -10,16 +10,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { createMetrics } from '../../src/metrics.js';
-import {
-  at,
-  exportedMetricNames,
-  isObj,
-  metricNamesOf,
-  objs,
-  type Obj,
-  repoRoot,
-  SCRAPE_SERIES,
-} from './support.js';
+import { at, isObj, objs, type Obj, repoRoot } from './support.js';
+import { exportedMetricNames, metricNamesOf, SCRAPE_SERIES } from './metric-names.js';
 
 const file = join(repoRoot, 'deploy/dashboards/promgate.json');
 const text = readFileSync(file, 'utf8');

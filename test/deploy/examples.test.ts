@@ -22,8 +22,8 @@ import {
   renderWithComponents,
   repoRoot,
   strs,
-  validateObject,
 } from './support.js';
+import { validateObject } from './schemas.js';
 
 const examples = join(repoRoot, 'deploy/examples');
 const load = (name: string): Obj[] =>

@@ -11,7 +11,6 @@ import { dirname, join } from 'node:path';
 import { describe as suite, test } from 'node:test';
 import {
   at,
-  CLUSTER_SCOPED,
   describe,
   isObj,
   objs,
@@ -22,8 +21,8 @@ import {
   repoRoot,
   splitFlag,
   strs,
-  validateObject,
 } from './support.js';
+import { CLUSTER_SCOPED, validateObject } from './schemas.js';
 import { parseTokensFile } from '../../src/auth/static.js';
 import { buildConfig, type Config, OPTION_LIST } from '../../src/config/index.js';
 import * as values from '../../src/config/values.js';

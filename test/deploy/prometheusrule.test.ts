@@ -14,18 +14,9 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { stringify } from 'yaml';
 import { prometheusBinaries } from '../support/index.js';
-import {
-  at,
-  exportedMetricNames,
-  metricNamesOf,
-  objs,
-  type Obj,
-  parseYamlDocuments,
-  repoRoot,
-  SCRAPE_SERIES,
-  strs,
-  validateObject,
-} from './support.js';
+import { at, objs, type Obj, parseYamlDocuments, repoRoot, strs } from './support.js';
+import { validateObject } from './schemas.js';
+import { exportedMetricNames, metricNamesOf, SCRAPE_SERIES } from './metric-names.js';
 
 const ruleFile = join(repoRoot, 'deploy/components/prometheusrule/prometheusrule.yaml');
 const unitTests = join(repoRoot, 'test/deploy/prometheusrule.promtool.yaml');
