@@ -233,13 +233,17 @@ async function main(): Promise<number> {
   }
   const options = opts;
   let stopping = false;
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
+      // `npm run demo` forwards the terminal's Ctrl-C, so one press can arrive twice.
+      if (Date.now() - firstSignalAt < 2000) return;
       console.error(`\n${signal} again: killing everything now`);
       cleanup.force();
       process.exit(1);
     }
     stopping = true;
+    firstSignalAt = Date.now();
     console.log(`\n${signal}: stopping promgate, Prometheus and the exporter…`);
     void cleanup.run().then(() => {
       console.log(`Stopped everything the demo started and removed ${cleanup.dir ?? 'its files'}.`);

@@ -20,7 +20,7 @@ import {
   sideBySide,
   type DemoTenant,
 } from '../../src/demo/commands.js';
-import { repoRoot } from '../support/index.js';
+import { prometheusBinaries, repoRoot } from '../support/index.js';
 
 const DEMO = join(repoRoot(), 'dist', 'demo', 'demo.js');
 
@@ -38,11 +38,15 @@ interface DemoRun {
 function runDemo(
   args: readonly string[],
   onOutput?: (stdout: string) => NodeJS.Signals | undefined,
+  env: NodeJS.ProcessEnv = {},
   timeoutMs = 80_000,
 ): Promise<DemoRun> {
   assert.ok(existsSync(DEMO), `${DEMO} is missing: run \`npm run build\` first (npm test does)`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DEMO, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [DEMO, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     let signalled = false;
@@ -140,16 +144,28 @@ test('demo --check: tenants differ, the operator sees all, everything stops', as
   assert.ok(await refused(field(run.stdout, 'Prometheus')), 'Prometheus still answers');
 });
 
-test('demo: Ctrl-C (SIGINT) stops everything and removes the temp dir', async () => {
+test('demo with Prometheus 2.42: Ctrl-C (SIGINT) stops everything and removes the temp dir', async () => {
+  // The other path of the demo: what a machine with only Debian's 2.42 runs (promtool 2.x
+  // authenticates with Basic auth).
+  const { v2 } = prometheusBinaries();
   let ready = false;
-  const run = await runDemo([], (stdout) => {
-    if (!stdout.includes('Press Ctrl-C to stop')) return undefined;
-    ready = true;
-    return 'SIGINT';
-  });
+  const run = await runDemo(
+    [],
+    (stdout) => {
+      if (!stdout.includes('Press Ctrl-C to stop')) return undefined;
+      ready = true;
+      return 'SIGINT';
+    },
+    { PROMGATE_DEMO_PROMETHEUS: v2.prometheus, PROMGATE_DEMO_PROMTOOL: v2.promtool },
+  );
   const out = `${run.stdout}\n--- stderr ---\n${run.stderr}`;
   assert.ok(ready, `the demo never said "Press Ctrl-C to stop":\n${out}`);
   assert.equal(run.code, 0, `exit ${run.code} (${run.signal}) after SIGINT:\n${out}`);
+  assert.match(run.stdout, /^promgate demo — Prometheus 2\.42/m);
+  assert.doesNotMatch(run.stdout, /FAIL/);
+  assert.match(run.stdout, /ok {3}team-a sees: team-a-dev, team-a-prod/);
+  assert.match(run.stdout, /ok {3}team-b sees: team-b/);
+  assert.match(run.stdout, /promtool query instant http:\/\/team-a:[0-9a-f]{32}@127\.0\.0\.1:\d+ /);
   assert.match(run.stdout, /SIGINT: stopping promgate, Prometheus and the exporter/);
   const dir = field(run.stdout, 'files');
   assert.match(run.stdout, new RegExp(`removed ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
