@@ -173,7 +173,7 @@ function namespacesOfVector(body: unknown): string[] {
 }
 
 /** The `namespace` values in promtool or text-format output (sorted, unique). */
-export function namespacesInText(text: string): string[] {
+function namespacesInText(text: string): string[] {
   const set = new Set<string>();
   for (const m of text.matchAll(/\bnamespace="([^"]*)"/g)) set.add(m[1] ?? '');
   return [...set].sort();
@@ -185,7 +185,7 @@ function errorText(body: unknown): string {
 }
 
 const sameSet = (a: readonly string[], b: readonly string[]): boolean =>
-  a.length === b.length && [...a].sort().every((v, i) => v === [...b].sort()[i]);
+  [...a].sort().join('\n') === [...b].sort().join('\n');
 
 /** Everything the demo started, stopped in reverse order. */
 class Cleanup {
@@ -323,8 +323,10 @@ async function main(): Promise<number> {
       cwd: dir,
       logFile: join(dir, 'promgate.log'),
     });
+  let prometheus: Child | undefined;
+  cleanup.add('Prometheus', async () => prometheus?.stop());
   let promgate = spawnPromgate();
-  cleanup.add('promgate', () => promgate.stop());
+  cleanup.add('promgate', () => promgate.stop()); // stopped first: it is in front
 
   const dataDir = join(dir, 'data');
   console.log(`  backfilling ${HISTORY_SECONDS / 3600} h of demo cluster history…`);
@@ -332,8 +334,6 @@ async function main(): Promise<number> {
   const configFile = join(dir, 'prometheus.yml');
   await writeFile(configFile, prometheusConfig(exporter.target));
   console.log('  starting Prometheus and promgate…');
-  let prometheus: Child | undefined;
-  cleanup.add('Prometheus', async () => prometheus?.stop());
   for (let attempt = 1; !prometheus; attempt++) {
     try {
       prometheus = await startChild({
@@ -360,6 +360,11 @@ async function main(): Promise<number> {
       await promgate.waitReady(`http://127.0.0.1:${metricsPort}/readyz`);
       break;
     } catch (err) {
+      if (portTaken(err) && options.port !== undefined && /--listen/.test(String(err))) {
+        throw new Error(
+          `--port ${options.port}: the port is in use on 127.0.0.1; pick another or leave --port out`,
+        );
+      }
       if (!portTaken(err) || options.port !== undefined || attempt >= 3) throw err;
       pgPort = await freePort();
       metricsPort = await freePort();
