@@ -28,7 +28,6 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { createKubernetesBackend } from './auth/kubernetes/index.js';
 import { createStaticBackend } from './auth/static.js';
 import type { AccessBackend, Identity } from './auth/types.js';
 import type { Config, HostPort, PromQLConfig } from './config/index.js';
@@ -144,7 +143,10 @@ export async function startPromgate(config: Config, options: StartOptions = {}):
           { path: config.auth.tokensFile, pollIntervalMs: config.filePollIntervalMs },
           { metrics, logger },
         )
-      : await createKubernetesBackend(config.auth.kubernetes, { metrics, logger }));
+      : // Loaded only when used: the Kubernetes client is large and slow to import.
+        await (
+          await import('./auth/kubernetes/index.js')
+        ).createKubernetesBackend(config.auth.kubernetes, { metrics, logger }));
   const upstream = await createUpstream(config.upstream, {
     metrics,
     logger,
@@ -152,7 +154,15 @@ export async function startPromgate(config: Config, options: StartOptions = {}):
   });
 
   let closing = false;
-  const tenant = await buildTenantApp({ config, logger, metrics, backend, upstream, policy });
+  const tenant = await buildTenantApp({
+    config,
+    logger,
+    metrics,
+    backend,
+    upstream,
+    policy,
+    closing: () => closing,
+  });
   const tlsReload = config.server.tls ? watchTls(tenant, config, logger) : undefined;
   try {
     await tenant.listen({ host: config.listen.host, port: config.listen.port });
@@ -213,7 +223,10 @@ export async function startPromgate(config: Config, options: StartOptions = {}):
           tenant.server.closeAllConnections();
         }, config.server.shutdownTimeoutMs);
         force.unref();
+        // Connections that were busy when closing began go idle later: close them then.
+        const idle = setInterval(() => tenant.server.closeIdleConnections(), 100);
         await tenant.close();
+        clearInterval(idle);
         clearTimeout(force);
         clearInterval(tlsReload);
         await Promise.allSettled([upstream.close(), backend.close(), ops.close()]);
@@ -231,6 +244,8 @@ interface AppDeps {
   readonly backend: AccessBackend;
   readonly upstream: Upstream;
   readonly policy: PromQLPolicy;
+  /** True once shutdown began: answers then close their connection. */
+  readonly closing: () => boolean;
 }
 
 async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -392,7 +407,9 @@ async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   // Count response bytes as sent (streams are counted as they pass).
-  app.addHook('onSend', async (request, _reply, payload) => {
+  app.addHook('onSend', async (request, reply, payload) => {
+    // While draining, keep-alive connections must not outlive their last answer.
+    if (deps.closing()) void reply.header('connection', 'close');
     const state = request.promgate;
     if (!state) return payload;
     if (typeof payload === 'string') state.bytes += Buffer.byteLength(payload);

@@ -340,8 +340,10 @@ export async function createUpstream(
   }
 
   let probeTimer: NodeJS.Timeout | undefined;
+  const probes = new AbortController();
   async function probe(): Promise<void> {
     const controller = new AbortController();
+    probes.signal.addEventListener('abort', () => controller.abort(), { once: true });
     const timer = setTimeout(() => controller.abort(), Math.min(config.probeIntervalMs, 5_000));
     try {
       await fetch(
@@ -383,7 +385,9 @@ export async function createUpstream(
     async close() {
       clearInterval(probeTimer);
       clearInterval(bearerTimer);
-      await pool.close().catch(() => pool.destroy());
+      probes.abort();
+      // Tenant requests have drained by now; whatever is left (probes) is cut.
+      await pool.destroy();
     },
   };
 }
