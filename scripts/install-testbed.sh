@@ -234,5 +234,7 @@ else
   printf '[testbed] ERROR: wrk is missing or does not run\n' >&2
   failed=1
 fi
+# kubectl (with kustomize >= 4) renders deploy/ offline for the deploy tests.
+bash "$(dirname "${BASH_SOURCE[0]}")/install-kubectl.sh" || failed=1
 ((failed == 0)) || die "test bed incomplete (see above); rerun as root: bash scripts/install-testbed.sh"
 log "test bed ready in $((SECONDS - started)) s"
