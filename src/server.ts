@@ -588,10 +588,11 @@ function watchTls(app: FastifyInstance, config: Config, logger: Logger): NodeJS.
         return;
       }
       if (fingerprint === last) return;
+      // Remembered first: a bad pair is reported once per change, not at every poll.
+      last = fingerprint;
       (
         app.server as unknown as { setSecureContext(o: { cert: Buffer; key: Buffer }): void }
       ).setSecureContext({ cert, key });
-      last = fingerprint;
       logger.info({ cert: files.certFile }, 'TLS certificate reloaded');
     } catch (e) {
       logger.error(
