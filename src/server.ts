@@ -19,7 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { Transform, pipeline, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import replyFrom from '@fastify/reply-from';
 import Fastify, {
   LogController,
@@ -110,6 +110,9 @@ export function policyOf(promql: PromQLConfig): PromQLPolicy {
 }
 
 export async function startPromgate(config: Config, options: StartOptions = {}): Promise<Promgate> {
+  // Buffered stdout: one write syscall per few KiB of log lines instead of one per request
+  // (a sixth of the CPU of a small proxied request). Flushed at shutdown and process exit.
+  const stdoutDestination = options.logger || options.logStream ? undefined : bufferedStdout();
   const logger =
     options.logger ??
     pino(
@@ -130,7 +133,7 @@ export async function startPromgate(config: Config, options: StartOptions = {}):
           censor: '[redacted]',
         },
       },
-      options.logStream,
+      options.logStream ?? stdoutDestination,
     );
   for (const w of config.warnings) logger.warn(w);
   const metrics = options.metrics ?? createMetrics();
@@ -205,6 +208,8 @@ export async function startPromgate(config: Config, options: StartOptions = {}):
     },
     'promgate started',
   );
+  // Whoever waits for this line (an operator, a test) should not wait for the buffer.
+  stdoutDestination?.flush();
 
   let closed: Promise<void> | undefined;
   return {
@@ -231,6 +236,7 @@ export async function startPromgate(config: Config, options: StartOptions = {}):
         clearInterval(tlsReload);
         await Promise.allSettled([upstream.close(), backend.close(), ops.close()]);
         logger.info('promgate stopped');
+        stdoutDestination?.flushSync();
       })();
       return closed;
     },
@@ -406,7 +412,8 @@ async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
 
-  // Count response bytes as sent (streams are counted as they pass).
+  // Count response bytes as sent. Streams are counted as they flow into the response: a
+  // 'data' listener added when Fastify pipes them (no extra stream in between).
   app.addHook('onSend', async (request, reply, payload) => {
     // While draining, keep-alive connections must not outlive their last answer.
     if (deps.closing()) void reply.header('connection', 'close');
@@ -415,15 +422,11 @@ async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
     if (typeof payload === 'string') state.bytes += Buffer.byteLength(payload);
     else if (Buffer.isBuffer(payload)) state.bytes += payload.length;
     else if (payload !== null && typeof (payload as Readable).pipe === 'function') {
-      const counter = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          state.bytes += chunk.length;
-          done(null, chunk);
-        },
+      reply.raw.once('pipe', (source: Readable) => {
+        source.on('data', (chunk: Buffer | string) => {
+          state.bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+        });
       });
-      // pipeline: when the caller goes away, the upstream stream is destroyed as well.
-      pipeline(payload as Readable, counter, () => undefined);
-      return counter;
     }
     return payload;
   });
@@ -605,6 +608,21 @@ function watchTls(app: FastifyInstance, config: Config, logger: Logger): NodeJS.
   const timer = setInterval(() => void check(), config.filePollIntervalMs);
   timer.unref();
   return timer;
+}
+
+function bufferedStdout(): ReturnType<typeof pino.destination> {
+  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  // Lines of a process that exits without close() (e.g. a fatal error) are written too.
+  process.once('exit', () => {
+    try {
+      destination.flushSync();
+    } catch {
+      // stdout already gone
+    }
+  });
+  // A partly filled buffer is written after a quiet second.
+  setInterval(() => destination.flush(), 1000).unref();
+  return destination;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -15,7 +15,6 @@
  *   upstream.forward(reply, { route: 'query', method: 'POST', path: '/api/v1/query',
  *     params: [['query', 'up{namespace="a"}']], headers: {} }, signal);
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import { promisify } from 'node:util';
@@ -106,15 +105,18 @@ export async function createUpstream(
     ...(tls ? { connect: tls } : {}),
   });
 
-  // The caller's AbortSignal reaches undici through async context: reply-from calls the
-  // dispatcher synchronously inside `reply.from()` and has no signal option of its own.
-  const currentSignal = new AsyncLocalStorage<AbortSignal>();
+  // The caller's AbortSignal reaches undici through this variable: reply-from calls the
+  // dispatcher synchronously inside `reply.from()` (no retries are configured) and has no
+  // signal option of its own. (AsyncLocalStorage would do the same at a cost on every
+  // promise of the process.)
+  let currentSignal: AbortSignal | undefined;
   const dispatcher = {
     request(
       opts: Dispatcher.RequestOptions,
       callback: (err: Error | null, data: Dispatcher.ResponseData) => void,
     ) {
-      const signal = currentSignal.getStore();
+      const signal = currentSignal;
+      currentSignal = undefined;
       return pool.request(signal ? { ...opts, signal } : opts, callback);
     },
     close: () => pool.close(),
@@ -211,7 +213,8 @@ export async function createUpstream(
       return seconds;
     };
     const timing = reply.request as { upstreamSeconds?: number };
-    currentSignal.run(signal, () => {
+    currentSignal = signal;
+    try {
       reply.from(prefix + request.path, {
         method: request.method,
         queryString: () => query,
@@ -256,7 +259,9 @@ export async function createUpstream(
           sendError(rep, c.status, c.message);
         },
       });
-    });
+    } finally {
+      currentSignal = undefined;
+    }
   }
 
   async function fetch(
