@@ -209,6 +209,51 @@ function rssMiB(pid: number): number {
 
 const fmt = (n: number, digits = 1): string => n.toFixed(digits);
 
+/** Added latency of one request at a time (no queueing): alternating direct and promgate. */
+async function sequential(prom: PrometheusServer, promgate: Promgate): Promise<void> {
+  const s = SCENARIOS[0] as Scenario;
+  const enforced = {
+    ...s.params,
+    query: enforceQuery(s.params['query'] as string, TARGET, DEFAULT_POLICY),
+  };
+  const direct = new Pool(prom.url, { connections: 1 });
+  const proxied = new Pool(promgate.url, { connections: 1 });
+  const times: [number[], number[]] = [[], []];
+  const once = async (
+    pool: Pool,
+    body: string,
+    headers: Record<string, string>,
+  ): Promise<number> => {
+    const started = performance.now();
+    const res = await pool.request({
+      path: s.path,
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body,
+    });
+    await res.body.arrayBuffer();
+    return performance.now() - started;
+  };
+  const directBody = new URLSearchParams(enforced).toString();
+  const proxyBody = new URLSearchParams(s.params).toString();
+  for (let i = 0; i < 2000; i++) {
+    const d = await once(direct, directBody, {});
+    const p = await once(proxied, proxyBody, { authorization: `Bearer ${TOKEN}` });
+    if (i >= 200) {
+      times[0].push(d);
+      times[1].push(p);
+    }
+  }
+  await Promise.all([direct.close(), proxied.close()]);
+  const [d, p] = times.map((t) => [...t].sort((a, b) => a - b)) as [number[], number[]];
+  console.log(
+    `\n## Latency one request at a time (${s.name.trim()}, 1,800 each way, alternating)\n`,
+  );
+  console.log(`direct p50 ${fmt(percentile(d, 50), 3)} ms, p99 ${fmt(percentile(d, 99), 3)} ms`);
+  console.log(`promgate p50 ${fmt(percentile(p, 50), 3)} ms, p99 ${fmt(percentile(p, 99), 3)} ms`);
+  console.log(`added median latency: ${fmt(percentile(p, 50) - percentile(d, 50), 3)} ms`);
+}
+
 async function throughput(prom: PrometheusServer, promgate: Promgate): Promise<void> {
   console.log(
     `\n## Throughput and latency (${ROUNDS} alternating rounds of ${SECONDS}s each way, ${CONCURRENCY} concurrent clients)\n`,
@@ -331,8 +376,11 @@ async function memory(dir: string): Promise<void> {
         console.log(`| ${name} | ${mb} | ${fmt(mb / seconds, 0)} | ${fmt(peak)} |`);
       }
     }
+    const mid = median(peaks);
+    const deviation = Math.max(...peaks.map((x) => Math.abs(x - mid)));
     console.log(
-      `\npeak RSS spread across body sizes: ${fmt(Math.max(...peaks) - Math.min(...peaks))} MiB (target: within ±20 MiB)`,
+      `\npeak RSS across body sizes: median ${fmt(mid)} MiB, largest deviation ${fmt(deviation)} MiB ` +
+        `(min ${fmt(Math.min(...peaks))}, max ${fmt(Math.max(...peaks))}); target: flat within ±20 MiB`,
     );
   } finally {
     await promgate.stop();
@@ -354,6 +402,7 @@ async function main(): Promise<void> {
       `Prometheus ${prom.versionString} at ${prom.url} with the demo data; tenant scope ${NAMESPACES.join(', ')}`,
     );
     promgate = await startPromgate(prom.url, dir);
+    await sequential(prom, promgate);
     await throughput(prom, promgate);
     await promgate.stop();
     promgate = undefined;
