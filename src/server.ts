@@ -520,6 +520,7 @@ function finish(
       request.upstreamSeconds === undefined ? undefined : round(request.upstreamSeconds * 1000),
     bytes: state.bytes,
     userAgent: request.headers['user-agent'],
+    remote: request.raw.socket?.remoteAddress,
   };
   if (logQueries && state.queries.length > 0) line['queries'] = state.queries;
   request.log.info(line, 'request');
