@@ -5,6 +5,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import process from 'node:process';
 
 const roots = process.argv.slice(2).map((r) => join('.build', r));
 if (roots.length === 0) roots.push(join('.build', 'test'));
@@ -20,7 +21,7 @@ function collect(dir, out) {
 
 const files = roots.flatMap((r) => collect(r, []));
 if (files.length === 0) {
-  console.error(`no test files found under ${roots.join(', ')}: did the build run?`);
+  process.stderr.write(`no test files found under ${roots.join(', ')}: did the build run?\n`);
   process.exit(1);
 }
 const result = spawnSync(
