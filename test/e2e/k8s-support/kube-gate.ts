@@ -20,6 +20,7 @@
  */
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
+import { request } from 'undici';
 import { DEMO_NAMESPACES } from '../../../src/demo/data.js';
 import { buildConfig, startPromgate, type Promgate } from '../../../src/server.js';
 import type { Tenancy } from '../../../src/tenancy/resolver.js';
@@ -188,8 +189,9 @@ export function assertNoTokens(text: string, tokens: Iterable<string>, where: st
 }
 
 /**
- * A raw request to promgate, for status, headers and body (the API client hides headers).
- * `authorization` is sent as given (undefined = no header).
+ * A raw GET to promgate, for status, headers and body (the API client hides headers).
+ * `authorization` is sent as given (undefined = no header). Uses undici's `request`, which
+ * costs a load generator far less than `fetch`.
  */
 export async function rawCall(
   url: string,
@@ -197,16 +199,21 @@ export async function rawCall(
   authorization: string | undefined,
   extraHeaders: Readonly<Record<string, string>> = {},
 ): Promise<{ status: number; headers: Headers; text: string; json: unknown }> {
-  const res = await fetch(`${url}${path}`, {
+  const res = await request(`${url}${path}`, {
     headers: { ...(authorization !== undefined ? { authorization } : {}), ...extraHeaders },
-    signal: AbortSignal.timeout(30_000),
+    headersTimeout: 30_000,
+    bodyTimeout: 30_000,
   });
-  const text = await res.text();
+  const text = await res.body.text();
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(res.headers)) {
+    for (const one of Array.isArray(v) ? v : v === undefined ? [] : [v]) headers.append(k, one);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     json = undefined;
   }
-  return { status: res.status, headers: res.headers, text, json };
+  return { status: res.statusCode, headers, text, json };
 }
