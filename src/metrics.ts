@@ -1,13 +1,17 @@
 /**
  * promgate's own metrics, on a registry per process (tests may create several).
  * Label values are bounded: route families, outcomes and reasons, never raw paths,
- * identities or tokens.
+ * identities or tokens. Names follow Prometheus's conventions (base units as suffixes,
+ * `_total` for counters, `_info` for the build); test/metrics.test.ts enforces them.
  *
  * @example
  *   const metrics = createMetrics();
  *   metrics.httpRequests.inc({ route: 'query', method: 'POST', code: '200' });
  *   await metrics.registry.metrics(); // exposition text
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import client from 'prom-client';
 
 export interface Metrics {
@@ -32,6 +36,17 @@ export interface Metrics {
   readonly informerEvents: client.Counter<'type'>;
   readonly scopeSize: client.Histogram;
   readonly tokensFileReloads: client.Counter<'result'>;
+  /** 1 when `/readyz` answers 200, else 0; set by the operator listener (routes/ops.ts). */
+  readonly ready: client.Gauge;
+  /** Always 1; the labels carry promgate's and Node.js's versions. */
+  readonly buildInfo: client.Gauge<'version' | 'node_version'>;
+}
+
+export interface MetricsOptions {
+  /** Register prom-client's process and Node.js metrics (default true). */
+  readonly collectDefault?: boolean;
+  /** `version` of promgate_build_info (default: package.json's version). */
+  readonly version?: string;
 }
 
 const LATENCY_BUCKETS = [
@@ -41,10 +56,20 @@ const FAST_BUCKETS = [
   0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.05,
 ];
 
-export function createMetrics(options: { collectDefault?: boolean } = {}): Metrics {
+export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new client.Registry();
   if (options.collectDefault !== false) client.collectDefaultMetrics({ register: registry });
   const r = [registry];
+  const buildInfo = new client.Gauge({
+    name: 'promgate_build_info',
+    help: 'Always 1; labelled with the running promgate version and Node.js version.',
+    labelNames: ['version', 'node_version'],
+    registers: r,
+  });
+  buildInfo.set(
+    { version: options.version ?? packageVersion(), node_version: process.versions.node },
+    1,
+  );
   return {
     registry,
     httpRequests: new client.Counter({
@@ -169,5 +194,37 @@ export function createMetrics(options: { collectDefault?: boolean } = {}): Metri
       labelNames: ['result'],
       registers: r,
     }),
+    // 0 until the operator listener has checked readiness: not ready until proven.
+    ready: new client.Gauge({
+      name: 'promgate_ready',
+      help: '1 when /readyz answers 200 (not shutting down, auth backend ready, upstream answered recently), else 0.',
+      registers: r,
+    }),
+    buildInfo,
   };
+}
+
+let cachedVersion: string | undefined;
+
+/** promgate's version from the nearest package.json named promgate above this module. */
+function packageVersion(): string {
+  if (cachedVersion !== undefined) return cachedVersion;
+  cachedVersion = 'unknown';
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      try {
+        const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
+        if (pkg.name === 'promgate' && typeof pkg.version === 'string') {
+          cachedVersion = pkg.version;
+          break;
+        }
+      } catch {
+        // not a readable package.json: keep looking
+      }
+    }
+    dir = dirname(dir);
+  }
+  return cachedVersion;
 }

@@ -122,7 +122,7 @@ function stat(title, description, unit, expr, thresholds) {
     targets: [target(expr, title)],
     title,
     type: 'stat',
-    w: 4,
+    w: 3,
   };
 }
 
@@ -140,6 +140,20 @@ const sections = [
         'none',
         `sum(up{${SEL}})`,
         [red(null), orange(1), green(2)],
+      ),
+      stat(
+        'Ready replicas',
+        'Pods whose /readyz answers 200 (promgate_ready), of all scraped pods. Not ready: shutting down, auth backend not ready, or the upstream has not answered recently.',
+        'percentunit',
+        `sum(promgate_ready{${SEL}}) / count(promgate_ready{${SEL}})`,
+        [red(null), orange(0.5), green(1)],
+      ),
+      stat(
+        'Versions running',
+        'Distinct promgate versions among the scraped pods (promgate_build_info); more than one during a rolling update.',
+        'none',
+        `count(count by (version) (promgate_build_info{${SEL}}))`,
+        [green(null), orange(2)],
       ),
       stat(
         'Requests/s',

@@ -4,6 +4,9 @@
  * `GET /readyz` (200 only when not shutting down, the auth backend is ready and the upstream
  * answered recently; otherwise 503 listing what is missing). Anything else is 404.
  *
+ * `promgate_ready` is computed from the same checks whenever `/metrics` or `/readyz` is
+ * served, so a scrape always shows what `/readyz` would answer at that moment.
+ *
  * @example
  *   const ops = await startOpsServer({ host: '127.0.0.1', port: 0 }, { metrics, readiness });
  *   await fetch(`${ops.url}/readyz`);
@@ -56,6 +59,15 @@ export async function startOpsServer(
   };
 }
 
+/** What keeps promgate from being ready; empty when it is. */
+export function readinessProblems(r: Readiness): string[] {
+  const missing: string[] = [];
+  if (r.shuttingDown) missing.push('shutting down');
+  if (!r.backend) missing.push('auth backend not ready');
+  if (!r.upstream) missing.push('upstream has not answered recently');
+  return missing;
+}
+
 async function handle(
   req: IncomingMessage,
   res: ServerResponse,
@@ -73,13 +85,9 @@ async function handle(
     return text(405, 'method not allowed\n');
   }
   if (path === '/healthz') return text(200, 'ok\n');
+  const missing = readinessProblems(deps.readiness());
+  deps.metrics.ready.set(missing.length === 0 ? 1 : 0);
   if (path === '/readyz') {
-    const r = deps.readiness();
-    const missing = [
-      r.shuttingDown ? 'shutting down' : '',
-      r.backend ? '' : 'auth backend not ready',
-      r.upstream ? '' : 'upstream has not answered recently',
-    ].filter((m) => m !== '');
     return missing.length === 0
       ? text(200, 'ready\n')
       : text(503, `not ready: ${missing.join('; ')}\n`);
