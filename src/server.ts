@@ -19,8 +19,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import type { Readable } from 'node:stream';
-import replyFrom from '@fastify/reply-from';
 import Fastify, {
   LogController,
   type FastifyInstance,
@@ -37,11 +35,11 @@ import { readToken } from './http/credentials.js';
 import { NARROW_HEADER, NARROW_PARAM, narrow, requestedValues } from './http/narrowing.js';
 import { Params, parseForm } from './http/params.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { PromQLError, policyFrom, type PromQLPolicy } from './promql/index.js';
+import { PromQLError, policyFrom, type EnforceTarget, type PromQLPolicy } from './promql/index.js';
 import { HANDLERS, matchRoute, rawQueryString, type RouteMatch } from './routes/index.js';
 import { startOpsServer, type OpsServer } from './routes/ops.js';
 import type { Scope } from './scope.js';
-import { createUpstream, type Upstream } from './upstream.js';
+import { createUpstream, type Exchange, type Upstream } from './upstream.js';
 
 export { buildConfig, ConfigError, type Config } from './config/index.js';
 
@@ -71,23 +69,44 @@ export interface Promgate {
   close(): Promise<void>;
 }
 
-interface RequestState {
-  readonly started: bigint;
-  family: string;
-  route?: RouteMatch;
-  identity?: Identity;
-  scope?: Scope;
-  scopeSize?: number | 'all';
-  authMs?: number;
-  queries: [string, string][];
-  readonly controller: AbortController;
-  bytes: number;
+/**
+ * Everything promgate knows about one tenant request, from routing to the log line. A class
+ * with a fixed shape (fields set up front): one allocation per request, no per-request
+ * AbortController unless someone asks for a signal.
+ */
+class RequestState implements Exchange {
+  readonly started = process.hrtime.bigint();
+  family = 'none';
+  route: RouteMatch | undefined = undefined;
+  identity: Identity | undefined = undefined;
+  scope: Scope | undefined = undefined;
+  scopeSize: number | 'all' | undefined = undefined;
+  authMs: number | undefined = undefined;
+  queries: [string, string][] | undefined = undefined;
+  bytes = 0;
+  upstreamSeconds: number | undefined = undefined;
+  /** Frees the identity's concurrency slot. */
+  release: (() => void) | undefined = undefined;
+  private controller: AbortController | undefined = undefined;
+
+  /** Aborted when the caller goes away (created on first use). */
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    return this.controller.signal;
+  }
+
+  abort(): void {
+    this.controller?.abort();
+  }
+
+  noteQuery(name: string, text: string): void {
+    (this.queries ??= []).push([name, text]);
+  }
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     promgate: RequestState | null;
-    upstreamSeconds?: number;
   }
 }
 
@@ -150,13 +169,14 @@ export async function startPromgate(config: Config, options: StartOptions = {}):
         await (
           await import('./auth/kubernetes/index.js')
         ).createKubernetesBackend(config.auth.kubernetes, { metrics, logger }));
+  let closing = false;
   const upstream = await createUpstream(config.upstream, {
     metrics,
     logger,
     pollIntervalMs: config.filePollIntervalMs,
+    closing: () => closing,
   });
 
-  let closing = false;
   const tenant = await buildTenantApp({
     config,
     logger,
@@ -258,6 +278,10 @@ async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, metrics, backend, upstream, policy } = deps;
   const label = config.label;
   const logQueries = config.log.queries || deps.logger.isLevelEnabled('debug');
+  // The request line is built here from known fields only (names, numbers, never a header),
+  // so the redaction paths of the root logger cannot match it: skip their cost (more than
+  // half of the line's) on this one logger.
+  const requestLog = deps.logger.child({}, { redact: { paths: [] } });
   const tls = config.server.tls
     ? {
         cert: await readFile(config.server.tls.certFile),
@@ -266,8 +290,10 @@ async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
     : null;
   const app = Fastify({
     loggerInstance: deps.logger,
-    // promgate writes its own single line per request (see finish()).
+    // promgate writes its own single line per request (see finish()), with the request id.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    // No child logger per request: nothing logs through request.log on the hot path.
+    childLoggerFactory: (logger) => logger,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -292,7 +318,6 @@ async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
     config.server.requestTimeoutMs || Number.MAX_SAFE_INTEGER,
   );
 
-  await app.register(replyFrom, upstream.replyFromOptions);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     '*',
@@ -301,32 +326,30 @@ async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('promgate', null);
 
   const perIdentity = new Map<string, number>();
+  const targets = new ScopeTargets(label);
 
   app.addHook('onRequest', async (request, reply) => {
-    const state: RequestState = {
-      started: process.hrtime.bigint(),
-      family: 'none',
-      queries: [],
-      controller: new AbortController(),
-      bytes: 0,
-    };
+    const state = new RequestState();
     request.promgate = state;
-    reply.header('x-request-id', request.id);
-    const route = matchRoute(request.raw.url ?? '');
+    const res = reply.raw;
+    // Set on the raw response: forwarded answers (written raw) carry it as well as Fastify's.
+    res.setHeader('x-request-id', request.id);
+    // While draining, keep-alive connections must not outlive their last answer.
+    if (deps.closing()) res.setHeader('connection', 'close');
+    const url = request.raw.url ?? '';
+    const route = matchRoute(url);
     if (route) {
       state.route = route;
       state.family = route.family;
     }
     metrics.inFlight.inc({ route: state.family });
-    let release: (() => void) | undefined;
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) state.controller.abort();
+    res.on('close', () => {
+      if (!res.writableFinished) state.abort();
       metrics.inFlight.dec({ route: state.family });
-      release?.();
-      finish(deps, request, reply, state, logQueries);
+      state.release?.();
+      finish(deps, requestLog, request, res, state, logQueries);
     });
-    if (!route)
-      throw notFound(`no such endpoint: ${request.method} ${pathOf(request.raw.url ?? '')}`);
+    if (!route) throw notFound(`no such endpoint: ${request.method} ${pathOf(url)}`);
     if (!(route.methods as readonly string[]).includes(request.method)) {
       throw new ApiError(
         405,
@@ -347,7 +370,8 @@ async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
 
     // Authentication and scope.
     const authStarted = process.hrtime.bigint();
-    const mode = backend.authenticator.mode;
+    const authenticator = backend.authenticator;
+    const mode = authenticator.mode;
     let token: string;
     try {
       token = readToken(request.headers.authorization).token;
@@ -358,9 +382,11 @@ async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
       });
       throw e;
     }
+    // In-memory static tokens need no cancellation signal (creating one costs per request).
+    const signal = mode === 'static' ? undefined : state.signal;
     let identity: Identity | null;
     try {
-      identity = await backend.authenticator.authenticate(token, state.controller.signal);
+      identity = await authenticator.authenticate(token, signal);
     } catch (e) {
       metrics.authResults.inc({ mode, outcome: 'unavailable' });
       throw asUnavailable(e, 'authentication');
@@ -373,7 +399,7 @@ async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
     state.identity = identity;
     let scope: Scope;
     try {
-      scope = await backend.scopes.resolve(identity, state.controller.signal);
+      scope = await backend.scopes.resolve(identity, signal);
     } catch (e) {
       throw asUnavailable(e, 'authorization');
     }
@@ -403,8 +429,8 @@ async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
         );
       }
       perIdentity.set(name, current + 1);
-      release = () => {
-        release = undefined;
+      state.release = () => {
+        state.release = undefined;
         const n = (perIdentity.get(name) ?? 1) - 1;
         if (n <= 0) perIdentity.delete(name);
         else perIdentity.set(name, n);
@@ -412,30 +438,22 @@ async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
 
-  // Count response bytes as sent. Streams are counted as they flow into the response: a
-  // 'data' listener added when Fastify pipes them (no extra stream in between).
-  app.addHook('onSend', async (request, reply, payload) => {
-    // While draining, keep-alive connections must not outlive their last answer.
-    if (deps.closing()) void reply.header('connection', 'close');
+  // Answers sent through Fastify (errors, filtered JSON): count their bytes. Forwarded
+  // answers are written to the raw response by upstream.ts, which counts them itself.
+  app.addHook('onSend', (request, _reply, payload, done) => {
     const state = request.promgate;
-    if (!state) return payload;
-    if (typeof payload === 'string') state.bytes += Buffer.byteLength(payload);
-    else if (Buffer.isBuffer(payload)) state.bytes += payload.length;
-    else if (payload !== null && typeof (payload as Readable).pipe === 'function') {
-      reply.raw.once('pipe', (source: Readable) => {
-        source.on('data', (chunk: Buffer | string) => {
-          state.bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-        });
-      });
+    if (state) {
+      if (typeof payload === 'string') state.bytes += Buffer.byteLength(payload);
+      else if (Buffer.isBuffer(payload)) state.bytes += payload.length;
     }
-    return payload;
+    done(null, payload);
   });
 
   app.setErrorHandler((error, request, reply) => {
     const e = toApiError(error);
     if (e.status >= 500 && e.status !== 503)
-      request.log.error(
-        { err: error instanceof Error ? error.message : String(error) },
+      deps.logger.error(
+        { reqId: request.id, err: error instanceof Error ? error.message : String(error) },
         'request failed',
       );
     for (const [k, v] of Object.entries(e.headers)) void reply.header(k, v);
@@ -448,82 +466,134 @@ async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
       .send(errorBody('not_found', `no such endpoint: ${pathOf(request.raw.url ?? '')}`));
   });
 
+  const limits = config.limits;
+  const upstreamTimeoutMs = config.upstream.timeoutMs;
   app.route({
     method: [...METHODS],
     url: '*',
-    handler: async (request, reply) => {
+    // Not async: the answer is sent later (forwarded or through reply.send), and returning
+    // nothing keeps Fastify from waiting on the reply as a promise.
+    handler: (request, reply) => {
       const state = request.promgate as RequestState;
       const route = state.route as RouteMatch;
       const urlPairs = parseForm(rawQueryString(request.raw.url ?? ''), 'URL');
       const bodyPairs = route.family === 'read' ? [] : formBody(request);
       const params = new Params(urlPairs, bodyPairs);
       let scope = state.scope as Scope;
-      try {
-        scope = narrow(
-          scope,
-          requestedValues(params.all(NARROW_PARAM), request.headers[NARROW_HEADER]),
-          label,
-        );
-      } catch (e) {
-        if (e instanceof ApiError && e.status === 403)
-          metrics.authzDenials.inc({ reason: 'narrowing' });
-        throw e;
+      const header = request.headers[NARROW_HEADER];
+      if (header !== undefined || params.has(NARROW_PARAM)) {
+        try {
+          scope = targets.canonical(
+            narrow(scope, requestedValues(params.all(NARROW_PARAM), header), label),
+          );
+        } catch (e) {
+          if (e instanceof ApiError && e.status === 403)
+            metrics.authzDenials.inc({ reason: 'narrowing' });
+          throw e;
+        }
+        if (scope !== state.scope)
+          state.scopeSize = scope.kind === 'all' ? 'all' : scope.values.length;
       }
-      if (scope !== state.scope)
-        state.scopeSize = scope.kind === 'all' ? 'all' : scope.values.length;
-      await HANDLERS[route.family]({
+      const done = HANDLERS[route.family]({
         request,
         reply,
         route,
         family: route.family,
         params,
         scope,
-        target: scope.kind === 'all' ? null : { label, values: scope.values },
+        target: targets.of(scope),
         policy,
         upstream,
         metrics,
         logger: request.log,
-        limits: config.limits,
-        upstreamTimeoutMs: config.upstream.timeoutMs,
-        signal: state.controller.signal,
-        noteQuery: (name, text) => state.queries.push([name, text]),
+        limits,
+        upstreamTimeoutMs,
+        exchange: state,
+        get signal() {
+          return state.signal;
+        },
+        noteQuery: (name, text) => state.noteQuery(name, text),
       });
-      return reply;
+      // Asynchronous handlers (filtered answers) report their errors here.
+      if (done !== undefined) done.catch((e: unknown) => reply.send(toError(e)));
     },
   });
   return app;
 }
 
+/**
+ * The engine caches the enforced matcher per EnforceTarget object: one target per scope
+ * object (scopes come from the backend's caches, so the same object recurs), and one scope
+ * object per distinct narrowing.
+ */
+class ScopeTargets {
+  private readonly targets = new WeakMap<Scope, EnforceTarget>();
+  private readonly narrowed = new Map<string, Scope>();
+
+  constructor(private readonly label: string) {}
+
+  /** What to enforce for a scope; null for cluster-wide (no rewriting). */
+  of(scope: Scope): EnforceTarget | null {
+    if (scope.kind === 'all') return null;
+    let target = this.targets.get(scope);
+    if (target === undefined) {
+      target = { label: this.label, values: scope.values };
+      this.targets.set(scope, target);
+    }
+    return target;
+  }
+
+  /** The one scope object for this set of values (bounded: forgotten beyond 1,000). */
+  canonical(scope: Scope): Scope {
+    if (scope.kind === 'all') return scope;
+    const key = JSON.stringify(scope.values);
+    const known = this.narrowed.get(key);
+    if (known !== undefined) return known;
+    if (this.narrowed.size >= 1000) this.narrowed.clear();
+    this.narrowed.set(key, scope);
+    return scope;
+  }
+}
+
 /** Metrics and the one log line of a finished (or abandoned) request. */
 function finish(
   deps: AppDeps,
+  log: Logger,
   request: FastifyRequest,
-  reply: FastifyReply,
+  res: FastifyReply['raw'],
   state: RequestState,
   logQueries: boolean,
 ): void {
   const seconds = Number(process.hrtime.bigint() - state.started) / 1e9;
-  const status = reply.raw.writableFinished ? reply.raw.statusCode : 499;
+  const status = res.writableFinished ? res.statusCode : 499;
   const route = state.family;
-  deps.metrics.httpRequests.inc({ route, method: request.method, code: String(status) });
-  deps.metrics.httpDuration.observe({ route }, seconds);
-  deps.metrics.responseBytes.inc({ route }, state.bytes);
-  const line: Record<string, unknown> = {
-    route,
-    method: request.method,
-    status,
-    identity: state.identity?.name,
-    scope: state.scopeSize,
-    durationMs: round(seconds * 1000),
-    authMs: state.authMs === undefined ? undefined : round(state.authMs),
-    upstreamMs:
-      request.upstreamSeconds === undefined ? undefined : round(request.upstreamSeconds * 1000),
-    bytes: state.bytes,
-    userAgent: request.headers['user-agent'],
-    remote: request.raw.socket?.remoteAddress,
-  };
-  if (logQueries && state.queries.length > 0) line['queries'] = state.queries;
-  request.log.info(line, 'request');
+  const metrics = deps.metrics;
+  metrics.httpRequests.inc({ route, method: request.method, code: String(status) });
+  metrics.httpDuration.observe({ route }, seconds);
+  metrics.responseBytes.inc({ route }, state.bytes);
+  log.info(
+    {
+      reqId: request.id,
+      route,
+      method: request.method,
+      status,
+      identity: state.identity?.name,
+      scope: state.scopeSize,
+      durationMs: round(seconds * 1000),
+      authMs: state.authMs === undefined ? undefined : round(state.authMs),
+      upstreamMs:
+        state.upstreamSeconds === undefined ? undefined : round(state.upstreamSeconds * 1000),
+      bytes: state.bytes,
+      userAgent: request.headers['user-agent'],
+      remote: request.raw.socket?.remoteAddress,
+      queries: logQueries ? state.queries : undefined,
+    },
+    'request',
+  );
+}
+
+function toError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
 }
 
 function toApiError(error: unknown): ApiError {

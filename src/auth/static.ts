@@ -21,7 +21,7 @@
  *   const identity = await backend.authenticator.authenticate(token); // null when unknown
  *   const scope = identity && (await backend.scopes.resolve(identity));
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
@@ -54,7 +54,8 @@ const TOKEN = /^[\x21-\x7e]+$/;
 const SHA256 = /^[0-9a-fA-F]{64}$/;
 
 export function sha256(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
+  // One-shot hashing: no Hash object per request.
+  return hash('sha256', token, 'buffer');
 }
 
 /** Parses and validates a tokens file's text; throws {@link TokensFileError} listing every problem. */

@@ -19,7 +19,7 @@ import {
   type PromQLPolicy,
 } from '../promql/index.js';
 import type { Scope } from '../scope.js';
-import type { Upstream } from '../upstream.js';
+import type { Exchange, Upstream } from '../upstream.js';
 import type { Family, RouteMatch } from './table.js';
 
 export interface RouteContext {
@@ -43,7 +43,9 @@ export interface RouteContext {
     readonly metadataCacheTtlMs: number;
   };
   readonly upstreamTimeoutMs: number;
-  /** Aborted when the caller goes away. */
+  /** The request's byte and timing counters, for `upstream.forward`. */
+  readonly exchange: Exchange;
+  /** Aborted when the caller goes away (for `upstream.fetch`; forwarding watches the caller itself). */
   readonly signal: AbortSignal;
   /** Records PromQL text for the request log line (shown with --log-queries or at debug). */
   noteQuery(name: string, text: string): void;

@@ -33,6 +33,6 @@ export const federateHandler: Handler = (ctx) => {
       headers: forwardedHeaders(ctx.request.headers, ['accept-encoding', SCRAPE_TIMEOUT]),
       timeoutMs,
     },
-    ctx.signal,
+    ctx.exchange,
   );
 };

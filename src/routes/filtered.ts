@@ -64,7 +64,7 @@ function passThrough(ctx: RouteContext, pairs: Pairs): void {
       params: pairs,
       headers: forwardedHeaders(ctx.request.headers, ['accept-encoding']),
     },
-    ctx.signal,
+    ctx.exchange,
   );
 }
 
@@ -85,7 +85,7 @@ async function fetchJson(ctx: RouteContext, path: string, pairs: Pairs, route = 
     )
     .finally(() => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      ctx.request.upstreamSeconds = Math.max(ctx.request.upstreamSeconds ?? 0, seconds);
+      ctx.exchange.upstreamSeconds = Math.max(ctx.exchange.upstreamSeconds ?? 0, seconds);
     });
   if (res.status < 200 || res.status >= 300) return { res, json: undefined };
   try {

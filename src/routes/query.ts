@@ -31,7 +31,7 @@ function forwardQuery(ctx: RouteContext, query: string): void {
       params: [['query', query], ...others],
       headers: forwardedHeaders(ctx.request.headers, ['accept-encoding']),
     },
-    ctx.signal,
+    ctx.exchange,
   );
 }
 

@@ -65,6 +65,6 @@ export const readHandler: Handler = (ctx) => {
           typeof version === 'string' && /^\d+\.\d+\.\d+$/.test(version) ? version : '0.1.0',
       },
     },
-    ctx.signal,
+    ctx.exchange,
   );
 };

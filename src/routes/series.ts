@@ -66,6 +66,6 @@ function forward(
       params: [...matchers.map((m) => ['match[]', m] as const), ...others],
       headers: forwardedHeaders(ctx.request.headers, ['accept-encoding']),
     },
-    ctx.signal,
+    ctx.exchange,
   );
 }
