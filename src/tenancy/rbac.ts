@@ -21,7 +21,7 @@ import { identityKey } from '../auth/kubernetes/identity.js';
 import type { Identity } from '../auth/types.js';
 import type { Metrics } from '../metrics.js';
 import { scopeOf, type Scope } from '../scope.js';
-import type { AccessReviews } from './access-reviews.js';
+import { reviewSubject, type AccessReviews } from './access-reviews.js';
 import type { NamespaceInformer } from './informer.js';
 
 export interface RbacScopesOptions {
@@ -63,7 +63,9 @@ export class RbacScopes {
 
   /** Throws {@link KubeApiError} when any review fails. */
   async scope(identity: Identity): Promise<Scope> {
-    const key = identityKey(identity);
+    // Keyed like the reviews themselves (without the per-token credential id), so that a
+    // rotated token reuses its identity's memoised scope instead of adding an entry per token.
+    const key = identityKey(reviewSubject(identity));
     const memo = this.memo.get(key);
     if (memo && memo.generation === this.informer.generation && this.now() < memo.expiresAt) {
       this.metrics.cacheEvents.inc({ cache: 'scope', event: 'hit' });
