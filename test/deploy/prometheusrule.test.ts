@@ -79,7 +79,7 @@ test('the alerts cover upstream errors, the auth backend, rejection spikes and r
     reads('promgate_authorization_denials_total'),
     'an alert on authorization denial spikes',
   );
-  assert.ok(reads('promgate_namespace_informer_synced'), 'an alert on not ready (informer)');
+  assert.ok(reads('promgate_ready'), 'an alert on not ready (any /readyz failure)');
   assert.ok(reads('up'), 'an alert on promgate being down');
 });
 
