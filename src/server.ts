@@ -36,7 +36,14 @@ import { NARROW_HEADER, NARROW_PARAM, narrow, requestedValues } from './http/nar
 import { Params, parseForm } from './http/params.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { PromQLError, policyFrom, type EnforceTarget, type PromQLPolicy } from './promql/index.js';
-import { HANDLERS, matchRoute, rawQueryString, type RouteMatch } from './routes/index.js';
+import {
+  HANDLERS,
+  matchRoute,
+  rawQueryString,
+  type Family,
+  type RouteContext,
+  type RouteMatch,
+} from './routes/index.js';
 import { startOpsServer, type OpsServer } from './routes/ops.js';
 import type { Scope } from './scope.js';
 import { createUpstream, type Exchange, type Upstream } from './upstream.js';
@@ -75,7 +82,8 @@ export interface Promgate {
  * AbortController unless someone asks for a signal.
  */
 class RequestState implements Exchange {
-  readonly started = process.hrtime.bigint();
+  /** performance.now() at arrival (a double: no BigInt allocations on the hot path). */
+  readonly started = performance.now();
   family = 'none';
   route: RouteMatch | undefined = undefined;
   identity: Identity | undefined = undefined;
@@ -110,6 +118,7 @@ declare module 'fastify' {
   }
 }
 
+const NO_QUERY = Object.freeze({});
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
@@ -303,6 +312,8 @@ async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
     requestTimeout: config.server.requestTimeoutMs,
     return503OnClosing: true,
     exposeHeadRoutes: false,
+    // promgate reads the raw query string itself (http/params.ts): skip Fastify's parse.
+    routerOptions: { querystringParser: () => NO_QUERY },
     ...(tls ? { https: tls } : {}),
     frameworkErrors: (error, _request, reply) => {
       // e.g. a malformed percent-escape in the path: no such route.
@@ -369,7 +380,7 @@ async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
     }
 
     // Authentication and scope.
-    const authStarted = process.hrtime.bigint();
+    const authStarted = performance.now();
     const authenticator = backend.authenticator;
     const mode = authenticator.mode;
     let token: string;
@@ -403,7 +414,7 @@ async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
     } catch (e) {
       throw asUnavailable(e, 'authorization');
     }
-    state.authMs = Number(process.hrtime.bigint() - authStarted) / 1e6;
+    state.authMs = performance.now() - authStarted;
     state.scope = scope;
     state.scopeSize = scope.kind === 'all' ? 'all' : scope.values.length;
     if (scope.kind === 'values') {
@@ -466,8 +477,14 @@ async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
       .send(errorBody('not_found', `no such endpoint: ${pathOf(request.raw.url ?? '')}`));
   });
 
-  const limits = config.limits;
-  const upstreamTimeoutMs = config.upstream.timeoutMs;
+  const shared: Shared = {
+    policy,
+    upstream,
+    metrics,
+    logger: deps.logger,
+    limits: config.limits,
+    upstreamTimeoutMs: config.upstream.timeoutMs,
+  };
   app.route({
     method: [...METHODS],
     url: '*',
@@ -494,31 +511,66 @@ async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
         if (scope !== state.scope)
           state.scopeSize = scope.kind === 'all' ? 'all' : scope.values.length;
       }
-      const done = HANDLERS[route.family]({
-        request,
-        reply,
-        route,
-        family: route.family,
-        params,
-        scope,
-        target: targets.of(scope),
-        policy,
-        upstream,
-        metrics,
-        logger: request.log,
-        limits,
-        upstreamTimeoutMs,
-        exchange: state,
-        get signal() {
-          return state.signal;
-        },
-        noteQuery: (name, text) => state.noteQuery(name, text),
-      });
+      const done = HANDLERS[route.family](
+        new RouteCall(request, reply, route, params, scope, targets.of(scope), shared, state),
+      );
       // Asynchronous handlers (filtered answers) report their errors here.
       if (done !== undefined) done.catch((e: unknown) => reply.send(toError(e)));
     },
   });
   return app;
+}
+
+/** What every route call shares. */
+interface Shared {
+  readonly policy: PromQLPolicy;
+  readonly upstream: Upstream;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly limits: RouteContext['limits'];
+  readonly upstreamTimeoutMs: number;
+}
+
+/** The RouteContext of one request: a class, so that one allocation carries it all. */
+class RouteCall implements RouteContext {
+  constructor(
+    readonly request: FastifyRequest,
+    readonly reply: FastifyReply,
+    readonly route: RouteMatch,
+    readonly params: Params,
+    readonly scope: Scope,
+    readonly target: EnforceTarget | null,
+    private readonly shared: Shared,
+    readonly exchange: RequestState,
+  ) {}
+
+  get family(): Family {
+    return this.route.family;
+  }
+  get policy(): PromQLPolicy {
+    return this.shared.policy;
+  }
+  get upstream(): Upstream {
+    return this.shared.upstream;
+  }
+  get metrics(): Metrics {
+    return this.shared.metrics;
+  }
+  get logger(): Logger {
+    return this.shared.logger;
+  }
+  get limits(): RouteContext['limits'] {
+    return this.shared.limits;
+  }
+  get upstreamTimeoutMs(): number {
+    return this.shared.upstreamTimeoutMs;
+  }
+  get signal(): AbortSignal {
+    return this.exchange.signal;
+  }
+  noteQuery(name: string, text: string): void {
+    this.exchange.noteQuery(name, text);
+  }
 }
 
 /**
@@ -564,7 +616,7 @@ function finish(
   state: RequestState,
   logQueries: boolean,
 ): void {
-  const seconds = Number(process.hrtime.bigint() - state.started) / 1e9;
+  const seconds = (performance.now() - state.started) / 1000;
   const status = res.writableFinished ? res.statusCode : 499;
   const route = state.family;
   const metrics = deps.metrics;

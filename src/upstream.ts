@@ -214,7 +214,7 @@ export async function createUpstream(
     private refused = false;
     private streaming = false;
     private waiting: (() => void) | null = null;
-    private readonly started = process.hrtime.bigint();
+    private readonly started = performance.now();
     readonly callerClosed: () => void;
 
     constructor(
@@ -231,7 +231,7 @@ export async function createUpstream(
     }
 
     private answered(): void {
-      const seconds = Number(process.hrtime.bigint() - this.started) / 1e9;
+      const seconds = (performance.now() - this.started) / 1000;
       this.exchange.upstreamSeconds = seconds;
       metrics.upstreamDuration.observe({ route: this.route }, seconds);
     }

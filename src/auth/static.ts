@@ -189,6 +189,7 @@ export async function createStaticBackend(
   let text = await readText(path);
   let tokens = parseTokensFile(text, path);
   let byName = new Map(tokens.map((t) => [t.name, t]));
+  let identities = identitiesOf(tokens);
   if (tokens.length === 0) log.warn({ path }, 'tokens file lists no tokens: every caller gets 401');
 
   let reloading: Promise<boolean> | undefined;
@@ -210,6 +211,7 @@ export async function createStaticBackend(
       const parsed = parseTokensFile(next, path);
       tokens = parsed;
       byName = new Map(parsed.map((t) => [t.name, t]));
+      identities = identitiesOf(parsed);
       text = next;
       deps.metrics.tokensFileReloads.inc({ result: 'success' });
       log.info({ path, tokens: parsed.length }, 'tokens file reloaded');
@@ -271,7 +273,7 @@ export async function createStaticBackend(
         for (const t of tokens) {
           if (timingSafeEqual(t.digest, digest) && found === undefined) found = t;
         }
-        return found ? { name: found.name, kind: 'static', groups: [] } : null;
+        return found ? (identities.get(found.name) ?? null) : null;
       },
     },
     scopes: {
@@ -289,6 +291,17 @@ export async function createStaticBackend(
       watcher?.close();
     },
   };
+}
+
+/** One frozen identity per entry: the same object for every request of a token. */
+function identitiesOf(tokens: readonly StaticToken[]): Map<string, Identity> {
+  const groups: readonly string[] = Object.freeze([]);
+  return new Map(
+    tokens.map((t) => [
+      t.name,
+      Object.freeze({ name: t.name, kind: 'static', groups }) as Identity,
+    ]),
+  );
 }
 
 async function readText(path: string): Promise<string> {

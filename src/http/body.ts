@@ -63,7 +63,8 @@ export function rawBody(request: FastifyRequest): Buffer {
 export function mediaType(request: FastifyRequest): string | undefined {
   const ct = request.headers['content-type'];
   if (ct === undefined) return undefined;
-  return ct.split(';')[0]?.trim().toLowerCase();
+  const semicolon = ct.indexOf(';');
+  return (semicolon < 0 ? ct : ct.slice(0, semicolon)).trim().toLowerCase();
 }
 
 /**

@@ -17,10 +17,15 @@ export function forwardedHeaders(
   extra: readonly string[] = [],
 ): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of [...COMMON_HEADERS, ...extra]) {
+  copy(headers, COMMON_HEADERS, out);
+  copy(headers, extra, out);
+  return out;
+}
+
+function copy(headers: IncomingHttpHeaders, names: readonly string[], out: Record<string, string>) {
+  for (const name of names) {
     const value = headers[name];
     if (typeof value === 'string') out[name] = value;
     else if (Array.isArray(value)) out[name] = value.join(', ');
   }
-  return out;
 }

@@ -18,7 +18,8 @@ import { badData } from '../errors.js';
 
 export type Pairs = readonly (readonly [string, string])[];
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: keep a leading U+FEFF, as Go does (the default would silently drop it).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Parses `application/x-www-form-urlencoded` data (a query string or a form body) given as a
@@ -49,6 +50,40 @@ const PLAIN = /^[\x20-\x24\x26-\x2a\x2c-\x7e]*$/; // printable ASCII without % a
 /** Go's `QueryUnescape` over bytes, plus a UTF-8 check (JavaScript strings cannot hold raw bytes). */
 function unescape(s: string, where: string, key?: string): string {
   if (PLAIN.test(s)) return s;
+  return unescapeAscii(s) ?? unescapeBytes(s, where, key);
+}
+
+/** The common case: escapes of ASCII bytes only. undefined when the byte loop must decide. */
+function unescapeAscii(s: string): string | undefined {
+  let out = '';
+  let last = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x25 /* % */) {
+      const byte = (hexValue(s.charCodeAt(i + 1)) << 4) | hexValue(s.charCodeAt(i + 2));
+      if (byte < 0 || byte >= 0x80) return undefined;
+      out += s.slice(last, i) + String.fromCharCode(byte);
+      i += 2;
+      last = i + 1;
+    } else if (c === 0x2b /* + */) {
+      out += `${s.slice(last, i)} `;
+      last = i + 1;
+    } else if (c >= 0x80) {
+      return undefined;
+    }
+  }
+  return out + s.slice(last);
+}
+
+/** 0-15 for a hex digit's char code, else a large negative number (NaN char codes too). */
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -0x10000;
+}
+
+function unescapeBytes(s: string, where: string, key?: string): string {
   const bytes = new Uint8Array(s.length);
   let n = 0;
   for (let i = 0; i < s.length; i++) {
@@ -84,7 +119,12 @@ export class Params {
   private readonly values = new Map<string, string[]>();
 
   constructor(url: Pairs, body: Pairs = []) {
-    for (const [k, v] of [...body, ...url]) {
+    this.add(body);
+    this.add(url);
+  }
+
+  private add(pairs: Pairs): void {
+    for (const [k, v] of pairs) {
       const list = this.values.get(k);
       if (list) list.push(v);
       else this.values.set(k, [v]);
@@ -110,7 +150,9 @@ export class Params {
 
   /** Every value of a repeatable parameter (body first, then URL), duplicates removed. */
   all(name: string): string[] {
-    return [...new Set(this.values.get(name) ?? [])];
+    const list = this.values.get(name);
+    if (list === undefined) return [];
+    return list.length === 1 ? [list[0] as string] : [...new Set(list)];
   }
 
   names(): string[] {
@@ -120,14 +162,38 @@ export class Params {
 
 /** Canonical `application/x-www-form-urlencoded` encoding of the pairs, in the given order. */
 export function encodeForm(pairs: Pairs): string {
-  return pairs.map(([k, v]) => `${encodeComponent(k)}=${encodeComponent(v)}`).join('&');
+  let out = '';
+  for (const [k, v] of pairs) {
+    if (out !== '') out += '&';
+    out += `${encodeComponent(k)}=${encodeComponent(v)}`;
+  }
+  return out;
 }
 
+/** ASCII characters left as they are: Go's QueryEscape set (encodeURIComponent keeps !'()* too). */
+const SAFE = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~') {
+  SAFE[c.charCodeAt(0)] = 1;
+}
+const ESCAPED = Array.from({ length: 128 }, (_, c) =>
+  SAFE[c] === 1 ? String.fromCharCode(c) : `%${c.toString(16).toUpperCase().padStart(2, '0')}`,
+);
+const UNESCAPED = /[!'()*]/g;
+const escapeOne = (c: string): string => `%${c.charCodeAt(0).toString(16).toUpperCase()}`;
+
 function encodeComponent(s: string): string {
-  // encodeURIComponent leaves !'()* unescaped; Go's QueryEscape escapes them. Either decodes the
-  // same way; escaping them too keeps the output boring.
-  return encodeURIComponent(s).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
+  let out = '';
+  let last = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) {
+      // Non-ASCII: UTF-8 percent-escapes (a lone surrogate throws, as before).
+      return encodeURIComponent(s).replace(UNESCAPED, escapeOne);
+    }
+    if (SAFE[c] !== 1) {
+      out += s.slice(last, i) + (ESCAPED[c] as string);
+      last = i + 1;
+    }
+  }
+  return last === 0 ? s : out + s.slice(last);
 }

@@ -20,29 +20,32 @@ const OTHER_PARAMS: Record<string, readonly string[]> = {
   parse_query: [],
 };
 
-function forwardQuery(ctx: RouteContext, query: string): void {
-  const others = pick(ctx.params, OTHER_PARAMS[ctx.family] ?? []);
+function forwardQuery(ctx: RouteContext, query: string, others: [string, string][]): void {
+  others.unshift(['query', query]);
   ctx.upstream.forward(
     ctx.reply,
     {
       route: ctx.family,
       method: 'POST',
       path: ctx.route.path,
-      params: [['query', query], ...others],
-      headers: forwardedHeaders(ctx.request.headers, ['accept-encoding']),
+      params: others,
+      headers: forwardedHeaders(ctx.request.headers, ACCEPT_ENCODING),
     },
     ctx.exchange,
   );
 }
 
+const ACCEPT_ENCODING = ['accept-encoding'] as const;
+
 export const queryHandler: Handler = (ctx) => {
   const query = required(ctx.params, 'query');
-  // Check the other parameters (duplicates) before the engine runs.
-  pick(ctx.params, OTHER_PARAMS[ctx.family] ?? []);
-  forwardQuery(ctx, enforce(ctx, 'query', 'query', query));
+  // The other parameters first: a duplicate is refused before the engine runs.
+  const others = pick(ctx.params, OTHER_PARAMS[ctx.family] ?? []);
+  forwardQuery(ctx, enforce(ctx, 'query', 'query', query), others);
 };
 
 export const parseOnlyHandler: Handler = (ctx) => {
   const query = required(ctx.params, 'query');
-  forwardQuery(ctx, enforce(ctx, 'check', 'query', query));
+  const others = pick(ctx.params, OTHER_PARAMS[ctx.family] ?? []);
+  forwardQuery(ctx, enforce(ctx, 'check', 'query', query), others);
 };
