@@ -176,6 +176,33 @@ describe('static backend', () => {
     );
   });
 
+  it('finds each of thousands of tokens, and only its own', async () => {
+    const many = join(dir, 'many.yaml');
+    const entries = Array.from({ length: 5000 }, (_, i) =>
+      i % 2 === 0
+        ? `  - {name: t${i}, token: "token-number-${i}", namespaces: [ns-${i}]}`
+        : `  - {name: t${i}, sha256: "${sha(`token-number-${i}`)}", namespaces: [ns-${i}]}`,
+    );
+    writeFileSync(many, `tokens:\n${entries.join('\n')}\n`);
+    const big = await createStaticBackend(
+      { path: many, pollIntervalMs: 60_000 },
+      { metrics, logger },
+    );
+    try {
+      for (const i of [0, 1, 2, 2499, 4998, 4999]) {
+        const id = await big.authenticator.authenticate(`token-number-${i}`);
+        assert.equal(id?.name, `t${i}`);
+        assert.deepEqual(await big.scopes.resolve(id as NonNullable<typeof id>), {
+          kind: 'values',
+          values: [`ns-${i}`],
+        });
+      }
+      assert.equal(await big.authenticator.authenticate('token-number-5000'), null);
+    } finally {
+      await big.close();
+    }
+  });
+
   it('reloads a changed file; a bad version is refused and the previous one kept', async () => {
     const NEW = 'brand-new-token-for-team-c';
     writeFileSync(
