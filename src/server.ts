@@ -305,7 +305,10 @@ async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
     childLoggerFactory: (logger) => logger,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      if (typeof given !== 'string' || !REQUEST_ID.test(given)) return randomUUID();
+      // An id that carries the caller's own credential would put it in the log line.
+      const token = presentedToken(req.headers.authorization);
+      return token !== undefined && given.includes(token) ? randomUUID() : given;
     },
     bodyLimit: config.limits.maxBodyBytes,
     keepAliveTimeout: config.server.idleTimeoutMs,
@@ -620,6 +623,8 @@ function finish(
   const status = res.writableFinished ? res.statusCode : 499;
   const route = state.family;
   const metrics = deps.metrics;
+  // Client-chosen text in the log line must not echo the caller's own credential.
+  const token = presentedToken(request.headers.authorization);
   metrics.httpRequests.inc({ route, method: request.method, code: String(status) });
   metrics.httpDuration.observe({ route }, seconds);
   metrics.responseBytes.inc({ route }, state.bytes);
@@ -636,12 +641,39 @@ function finish(
       upstreamMs:
         state.upstreamSeconds === undefined ? undefined : round(state.upstreamSeconds * 1000),
       bytes: state.bytes,
-      userAgent: request.headers['user-agent'],
+      userAgent: redact(request.headers['user-agent'], token, 256),
       remote: request.raw.socket?.remoteAddress,
-      queries: logQueries ? state.queries : undefined,
+      queries:
+        logQueries && state.queries
+          ? state.queries.map(([name, text]) => [name, redact(text, token, Infinity)])
+          : undefined,
     },
     'request',
   );
+}
+
+/** The credential the caller presented, if it sent a well-formed one. */
+function presentedToken(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  try {
+    return readToken(header).token;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `text` with every occurrence of `token` replaced, cut to `max` characters. */
+function redact(
+  text: string | undefined,
+  token: string | undefined,
+  max: number,
+): string | undefined {
+  if (text === undefined) return undefined;
+  const clean =
+    token !== undefined && token !== '' && text.includes(token)
+      ? text.split(token).join('[redacted]')
+      : text;
+  return clean.length > max ? clean.slice(0, max) + '…' : clean;
 }
 
 function toError(e: unknown): Error {
