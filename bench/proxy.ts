@@ -1,43 +1,68 @@
 /**
  * Benchmark of the proxy itself (issue 3). Prints figures; asserts nothing.
  *
- * 1. Throughput and latency, directly against Prometheus 3.x (demo data) and through
- *    promgate as a scoped tenant, same machine, same run, alternating rounds:
+ * 1. Added latency, one request at a time: direct to Prometheus and through promgate,
+ *    alternating rounds on one keep-alive connection each (`wrk -c1`).
+ * 2. Throughput and latency under load, direct and through promgate as a scoped tenant,
+ *    same machine, same run, alternating rounds, reported as ratios:
  *    - trivial:   `vector(1)` (instant);
- *    - realistic: `count by (namespace) (kube_pod_info)`-class aggregations (instant);
- *    - range:     a `query_range` over the last 2 h of the demo data, step 60 s.
+ *    - realistic: `count by (namespace) (kube_pod_info)` (instant), a few ms of Prometheus
+ *                 work on the data set below;
+ *    - range:     `sum by (namespace) (rate(container_cpu_usage_seconds_total[5m]))` over
+ *                 30 min, step 60 s.
  *    Direct requests send the query promgate would send (already enforced), so Prometheus
- *    does the same work both ways and the difference is promgate's.
- *    Reported: requests/s (median of rounds), p50 and p99 latency, ratios, added median.
- * 2. Peak RSS of the promgate process while streaming /federate and /api/v1/query_range
+ *    does the same work both ways and the difference is promgate's. Also printed: the CPU
+ *    time promgate and Prometheus spend per request (from /proc), which is what the ratio
+ *    is made of on a machine whose cores all three programs share.
+ * 3. Peak RSS of the promgate process while streaming /federate and /api/v1/query_range
  *    answers of 1 MB to 200 MB from a synthetic upstream (flat = streaming works).
  *
- * promgate runs as its own process (`node dist/main.js`, default info logging to a discarded
- * stdout); Prometheus, promgate and this load generator share the machine.
+ * Data: the demo data set (src/demo/data.ts) is too small for the realistic query (under a
+ * millisecond in Prometheus), so this script generates its own: 8 namespaces of
+ * BENCH_PODS pods each (kube_pod_info, and CPU and memory series of two containers per pod),
+ * 1 h at one sample a minute, backfilled into a temporary TSDB for Prometheus 3.x.
+ *
+ * Load generator: wrk (one thread), not a Node client. All three programs share the
+ * machine's two cores, and wrk spends a fraction of the CPU per request that an undici
+ * client does, so more of the machine is left to what is measured (a Node generator made
+ * direct `vector(1)` look half as fast as it is, flattering the ratio).
+ *
+ * promgate runs as its own process (`node dist/main.js`, default info logging to a
+ * discarded stdout).
  *
  * Run: npm run bench:proxy   (builds, then node --expose-gc .build/bench/proxy.js)
- * Options (environment): BENCH_SECONDS (per round, default 4), BENCH_ROUNDS (default 3),
- * BENCH_CONCURRENCY (default 8).
+ * Options (environment): BENCH_SECONDS (per round, default 5), BENCH_ROUNDS (default 3),
+ * BENCH_CONCURRENCY (connections, default 8), BENCH_PODS (pods per namespace, default 300),
+ * BENCH_PROMGATE (path of the promgate main.js to measure, default dist/main.js),
+ * BENCH_RSS=0 (skip the RSS part).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from 'undici';
-import { DEMO_EVAL_TIME, DEMO_RANGE } from '../src/demo/data.js';
 import { DEFAULT_POLICY, enforceQuery } from '../src/promql/index.js';
 import { freePort } from '../test/support/net.js';
-import { startDemoPrometheus, type PrometheusServer } from '../test/support/prometheus.js';
+import { backfill, startPrometheus, type PrometheusServer } from '../test/support/prometheus.js';
 import { makeTempDir, removeDir } from '../test/support/tmp.js';
 import { repoRoot } from '../test/support/binaries.js';
 
-const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 4);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 8);
+const PODS = Number(process.env['BENCH_PODS'] ?? 300);
+const MAIN = process.env['BENCH_PROMGATE'] ?? join(repoRoot(), 'dist', 'main.js');
 const TOKEN = 'bench-token-team-a-0123456789';
 const NAMESPACES = ['team-a-dev', 'team-a-prod'];
+const OTHER_NAMESPACES = ['team-b', 'kube-system', 'monitoring', 'team-c', 'team-d', 'team-e'];
 const TARGET = { label: 'namespace', values: NAMESPACES };
+
+/** The generated window: 1 h of 2024-01-01, one sample a minute. */
+const START = 1_704_067_200;
+const END = START + 3600;
+const STEP = 60;
+const EVAL_TIME = END - 30;
 
 interface Scenario {
   readonly name: string;
@@ -45,77 +70,149 @@ interface Scenario {
   readonly params: Record<string, string>;
 }
 
-const SCENARIOS: Scenario[] = [
-  {
-    name: 'trivial   vector(1)',
-    path: '/api/v1/query',
-    params: { query: 'vector(1)', time: String(DEMO_EVAL_TIME) },
+const TRIVIAL: Scenario = {
+  name: 'trivial    vector(1)',
+  path: '/api/v1/query',
+  params: { query: 'vector(1)', time: String(EVAL_TIME) },
+};
+const REALISTIC: Scenario = {
+  name: 'realistic  count by (namespace) (kube_pod_info)',
+  path: '/api/v1/query',
+  params: { query: 'count by (namespace) (kube_pod_info)', time: String(EVAL_TIME) },
+};
+const RANGE: Scenario = {
+  name: 'range      sum by (namespace) (rate(container_cpu_usage_seconds_total[5m])), 30 min, step 60 s',
+  path: '/api/v1/query_range',
+  params: {
+    query: 'sum by (namespace) (rate(container_cpu_usage_seconds_total[5m]))',
+    start: String(END - 1800),
+    end: String(END),
+    step: String(STEP),
   },
-  {
-    name: 'realistic count by (namespace) (kube_pod_info) + rate aggregation',
-    path: '/api/v1/query',
-    params: {
-      query:
-        'count by (namespace) (kube_pod_info) * on (namespace) group_left sum by (namespace) (rate(container_cpu_usage_seconds_total[30m]))',
-      time: String(DEMO_EVAL_TIME),
-    },
-  },
-  {
-    name: 'range     sum by (pod) (rate(container_cpu_usage_seconds_total[5m])), 2 h, step 60 s',
-    path: '/api/v1/query_range',
-    params: {
-      query: 'sum by (pod) (rate(container_cpu_usage_seconds_total[5m]))',
-      start: String(DEMO_RANGE.start),
-      end: String(DEMO_RANGE.end),
-      step: String(DEMO_RANGE.step),
-    },
-  },
-];
+};
+const SCENARIOS = [TRIVIAL, REALISTIC, RANGE];
+
+// ---------------------------------------------------------------------------------------
+// Data
+
+/** OpenMetrics text (one chunk per series) for `promtool tsdb create-blocks-from openmetrics`. */
+function* benchData(podsPerNamespace: number): Generator<string> {
+  const pods: { ns: string; pod: string; node: string }[] = [];
+  for (const ns of [...NAMESPACES, ...OTHER_NAMESPACES]) {
+    for (let i = 0; i < podsPerNamespace; i++) {
+      const hash = ((i + 1) * 2654435761) >>> 0;
+      pods.push({ ns, pod: `app-${i % 40}-${hash.toString(36)}`, node: `node-${i % 20}` });
+    }
+  }
+  const times: number[] = [];
+  for (let t = START; t <= END; t += STEP) times.push(t);
+  yield '# HELP kube_pod_info Information about pod.\n# TYPE kube_pod_info gauge\n';
+  for (const p of pods) {
+    const series =
+      `kube_pod_info{namespace="${p.ns}",pod="${p.pod}",node="${p.node}",created_by_kind="ReplicaSet",` +
+      `created_by_name="${p.pod.slice(0, 6)}",host_ip="10.0.0.1",pod_ip="10.1.0.1",uid="${p.pod}-uid"}`;
+    yield times.map((t) => `${series} 1 ${t}\n`).join('');
+  }
+  yield '# HELP container_cpu_usage_seconds Cumulative CPU time.\n# TYPE container_cpu_usage_seconds counter\n';
+  for (const p of pods) {
+    for (const c of ['app', 'sidecar']) {
+      const series = `container_cpu_usage_seconds_total{namespace="${p.ns}",pod="${p.pod}",container="${c}",node="${p.node}",image="registry.example/app:1.2.3"}`;
+      let v = 0;
+      yield times.map((t, i) => `${series} ${(v += 3 + (i % 7) / 10).toFixed(1)} ${t}\n`).join('');
+    }
+  }
+  yield '# HELP container_memory_working_set_bytes Working set.\n# TYPE container_memory_working_set_bytes gauge\n';
+  for (const p of pods) {
+    for (const c of ['app', 'sidecar']) {
+      const series = `container_memory_working_set_bytes{namespace="${p.ns}",pod="${p.pod}",container="${c}",node="${p.node}",image="registry.example/app:1.2.3"}`;
+      yield times.map((t, i) => `${series} ${100_000_000 + i * 4096} ${t}\n`).join('');
+    }
+  }
+  yield '# EOF\n';
+}
+
+async function startBenchPrometheus(dir: string): Promise<PrometheusServer> {
+  const dataDir = join(dir, 'tsdb');
+  await backfill({ version: 3, dataDir, openMetrics: benchData(PODS) });
+  return startPrometheus({ version: 3, dataDir });
+}
+
+// ---------------------------------------------------------------------------------------
+// Load generation (wrk)
+
+const WRK_SCRIPT = `
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+local token = os.getenv("BENCH_WRK_TOKEN")
+if token and token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
+wrk.body = os.getenv("BENCH_WRK_BODY")
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %d %d %d %d %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout))
+end
+`;
 
 interface RoundResult {
+  readonly requests: number;
   readonly rps: number;
-  readonly latenciesMs: number[];
+  readonly p50: number;
+  readonly p99: number;
   readonly errors: number;
+  /** CPU ms per request of promgate and Prometheus during the round. */
+  readonly promgateCpu: number;
+  readonly prometheusCpu: number;
+}
+
+/** utime + stime of a process, in ms. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+function wrk(args: string[], env: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('wrk', args, { env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`wrk ${args.join(' ')} failed: ${err.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+interface Pids {
+  readonly promgate: number;
+  readonly prometheus: number;
 }
 
 async function round(
-  origin: string,
-  path: string,
+  script: string,
+  url: string,
   body: string,
-  headers: Record<string, string>,
+  token: string,
+  connections: number,
+  seconds: number,
+  pids: Pids,
 ): Promise<RoundResult> {
-  const pool = new Pool(origin, { connections: CONCURRENCY, pipelining: 1 });
-  const latencies: number[] = [];
-  let errors = 0;
-  const deadline = performance.now() + SECONDS * 1000;
-  const worker = async (): Promise<void> => {
-    while (performance.now() < deadline) {
-      const started = performance.now();
-      try {
-        const res = await pool.request({
-          path,
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-          body,
-        });
-        await res.body.arrayBuffer();
-        if (res.statusCode !== 200) errors++;
-      } catch {
-        errors++;
-      }
-      latencies.push(performance.now() - started);
-    }
+  const before = [cpuMs(pids.promgate), cpuMs(pids.prometheus)];
+  const out = await wrk(
+    ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', script, url],
+    { BENCH_WRK_BODY: body, BENCH_WRK_TOKEN: token },
+  );
+  const after = [cpuMs(pids.promgate), cpuMs(pids.prometheus)];
+  const m = /^RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)$/m.exec(out);
+  if (!m) throw new Error(`unexpected wrk output:\n${out}`);
+  const [requests, durationUs, p50, p99, status, socket] = m.slice(1).map(Number) as number[];
+  const n = Math.max(1, requests as number);
+  return {
+    requests: requests as number,
+    rps: (requests as number) / ((durationUs as number) / 1e6),
+    p50: (p50 as number) / 1000,
+    p99: (p99 as number) / 1000,
+    errors: (status as number) + (socket as number),
+    promgateCpu: ((after[0] as number) - (before[0] as number)) / n,
+    prometheusCpu: ((after[1] as number) - (before[1] as number)) / n,
   };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const elapsed = (performance.now() - started) / 1000;
-  await pool.close();
-  return { rps: latencies.length / elapsed, latenciesMs: latencies, errors };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
 function median(xs: number[]): number {
@@ -130,17 +227,104 @@ interface Summary {
   p50: number;
   p99: number;
   errors: number;
+  promgateCpu: number;
+  prometheusCpu: number;
 }
 
+/** Medians over rounds (each round's own percentiles). */
 function summarise(rounds: RoundResult[]): Summary {
-  const all = rounds.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
   return {
     rps: median(rounds.map((r) => r.rps)),
-    p50: percentile(all, 50),
-    p99: percentile(all, 99),
+    p50: median(rounds.map((r) => r.p50)),
+    p99: median(rounds.map((r) => r.p99)),
     errors: rounds.reduce((n, r) => n + r.errors, 0),
+    promgateCpu: median(rounds.map((r) => r.promgateCpu)),
+    prometheusCpu: median(rounds.map((r) => r.prometheusCpu)),
   };
 }
+
+const fmt = (n: number, digits = 1): string => n.toFixed(digits);
+const load = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+
+interface Bodies {
+  readonly direct: string;
+  readonly proxied: string;
+}
+
+function bodies(s: Scenario): Bodies {
+  const enforced = {
+    ...s.params,
+    query: enforceQuery(s.params['query'] as string, TARGET, DEFAULT_POLICY),
+  };
+  return {
+    direct: new URLSearchParams(enforced).toString(),
+    proxied: new URLSearchParams(s.params).toString(),
+  };
+}
+
+/** Both ways, alternating, after one warm-up round each; returns [direct, promgate]. */
+async function alternate(
+  script: string,
+  prom: PrometheusServer,
+  promgate: Promgate,
+  s: Scenario,
+  connections: number,
+  seconds: number,
+): Promise<[Summary, Summary]> {
+  const b = bodies(s);
+  const pids = { promgate: promgate.pid, prometheus: prom.process.pid };
+  const direct = (): Promise<RoundResult> =>
+    round(script, prom.url + s.path, b.direct, '', connections, seconds, pids);
+  const proxied = (): Promise<RoundResult> =>
+    round(script, promgate.url + s.path, b.proxied, TOKEN, connections, seconds, pids);
+  await direct();
+  await proxied();
+  const d: RoundResult[] = [];
+  const p: RoundResult[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    d.push(await direct());
+    p.push(await proxied());
+  }
+  return [summarise(d), summarise(p)];
+}
+
+async function sequential(script: string, prom: PrometheusServer, promgate: Promgate) {
+  console.log(
+    `\n## Added latency, one request at a time (wrk -c1, ${ROUNDS} alternating rounds of ${SECONDS}s each way)\n`,
+  );
+  console.log('| scenario | direct p50 / p99 ms | promgate p50 / p99 ms | added p50 ms | errors |');
+  console.log('|---|---|---|---|---|');
+  for (const s of [TRIVIAL, REALISTIC]) {
+    const [d, p] = await alternate(script, prom, promgate, s, 1, SECONDS);
+    console.log(
+      `| ${s.name} | ${fmt(d.p50, 3)} / ${fmt(d.p99, 3)} | ${fmt(p.p50, 3)} / ${fmt(p.p99, 3)} | ${fmt(p.p50 - d.p50, 3)} | ${d.errors} / ${p.errors} |`,
+    );
+  }
+}
+
+async function throughput(script: string, prom: PrometheusServer, promgate: Promgate) {
+  console.log(
+    `\n## Throughput and latency (${ROUNDS} alternating rounds of ${SECONDS}s each way, wrk -t1 -c${CONCURRENCY}; medians of rounds)\n`,
+  );
+  console.log(
+    '| scenario | direct req/s | promgate req/s | ratio | direct p50 / p99 ms | promgate p50 / p99 ms | promgate CPU ms/req | Prometheus CPU ms/req (direct / via promgate) | errors |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const s of SCENARIOS) {
+    const [d, p] = await alternate(script, prom, promgate, s, CONCURRENCY, SECONDS);
+    console.log(
+      `| ${s.name} | ${fmt(d.rps, 0)} | ${fmt(p.rps, 0)} | ${fmt((100 * p.rps) / d.rps, 0)} % | ` +
+        `${fmt(d.p50, 2)} / ${fmt(d.p99, 2)} | ${fmt(p.p50, 2)} / ${fmt(p.p99, 2)} | ` +
+        `${fmt(p.promgateCpu, 3)} | ${fmt(d.prometheusCpu, 2)} / ${fmt(p.prometheusCpu, 2)} | ${d.errors} / ${p.errors} |`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// promgate
 
 async function waitReady(url: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 300; i++) {
@@ -162,9 +346,8 @@ interface Promgate {
 }
 
 async function startPromgate(upstream: string, dir: string): Promise<Promgate> {
-  const main = join(repoRoot(), 'dist', 'main.js');
-  if (!existsSync(main))
-    throw new Error(`${main} is missing: run npm run build first (npm run bench:proxy does)`);
+  if (!existsSync(MAIN))
+    throw new Error(`${MAIN} is missing: run npm run build first (npm run bench:proxy does)`);
   const tokens = join(dir, 'tokens.yaml');
   writeFileSync(
     tokens,
@@ -174,7 +357,7 @@ async function startPromgate(upstream: string, dir: string): Promise<Promgate> {
   const child = spawn(
     process.execPath,
     [
-      main,
+      MAIN,
       '--upstream',
       upstream,
       '--tokens-file',
@@ -201,91 +384,13 @@ async function startPromgate(upstream: string, dir: string): Promise<Promgate> {
   };
 }
 
+// ---------------------------------------------------------------------------------------
+// Memory while streaming
+
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
   return kb / 1024;
-}
-
-const fmt = (n: number, digits = 1): string => n.toFixed(digits);
-
-/** Added latency of one request at a time (no queueing): alternating direct and promgate. */
-async function sequential(prom: PrometheusServer, promgate: Promgate): Promise<void> {
-  const s = SCENARIOS[0] as Scenario;
-  const enforced = {
-    ...s.params,
-    query: enforceQuery(s.params['query'] as string, TARGET, DEFAULT_POLICY),
-  };
-  const direct = new Pool(prom.url, { connections: 1 });
-  const proxied = new Pool(promgate.url, { connections: 1 });
-  const times: [number[], number[]] = [[], []];
-  const once = async (
-    pool: Pool,
-    body: string,
-    headers: Record<string, string>,
-  ): Promise<number> => {
-    const started = performance.now();
-    const res = await pool.request({
-      path: s.path,
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-      body,
-    });
-    await res.body.arrayBuffer();
-    return performance.now() - started;
-  };
-  const directBody = new URLSearchParams(enforced).toString();
-  const proxyBody = new URLSearchParams(s.params).toString();
-  for (let i = 0; i < 2000; i++) {
-    const d = await once(direct, directBody, {});
-    const p = await once(proxied, proxyBody, { authorization: `Bearer ${TOKEN}` });
-    if (i >= 200) {
-      times[0].push(d);
-      times[1].push(p);
-    }
-  }
-  await Promise.all([direct.close(), proxied.close()]);
-  const [d, p] = times.map((t) => [...t].sort((a, b) => a - b)) as [number[], number[]];
-  console.log(
-    `\n## Latency one request at a time (${s.name.trim()}, 1,800 each way, alternating)\n`,
-  );
-  console.log(`direct p50 ${fmt(percentile(d, 50), 3)} ms, p99 ${fmt(percentile(d, 99), 3)} ms`);
-  console.log(`promgate p50 ${fmt(percentile(p, 50), 3)} ms, p99 ${fmt(percentile(p, 99), 3)} ms`);
-  console.log(`added median latency: ${fmt(percentile(p, 50) - percentile(d, 50), 3)} ms`);
-}
-
-async function throughput(prom: PrometheusServer, promgate: Promgate): Promise<void> {
-  console.log(
-    `\n## Throughput and latency (${ROUNDS} alternating rounds of ${SECONDS}s each way, ${CONCURRENCY} concurrent clients)\n`,
-  );
-  console.log(
-    '| scenario | direct req/s | promgate req/s | ratio | direct p50 / p99 ms | promgate p50 / p99 ms | added p50 ms | errors |',
-  );
-  console.log('|---|---|---|---|---|---|---|---|');
-  for (const s of SCENARIOS) {
-    const enforced = {
-      ...s.params,
-      query: enforceQuery(s.params['query'] as string, TARGET, DEFAULT_POLICY),
-    };
-    const directBody = new URLSearchParams(enforced).toString();
-    const proxyBody = new URLSearchParams(s.params).toString();
-    // Warm both paths (connections, parse caches, Prometheus' page cache).
-    await round(prom.url, s.path, directBody, {});
-    await round(promgate.url, s.path, proxyBody, { authorization: `Bearer ${TOKEN}` });
-    const direct: RoundResult[] = [];
-    const proxied: RoundResult[] = [];
-    for (let i = 0; i < ROUNDS; i++) {
-      direct.push(await round(prom.url, s.path, directBody, {}));
-      proxied.push(
-        await round(promgate.url, s.path, proxyBody, { authorization: `Bearer ${TOKEN}` }),
-      );
-    }
-    const d = summarise(direct);
-    const p = summarise(proxied);
-    console.log(
-      `| ${s.name} | ${fmt(d.rps, 0)} | ${fmt(p.rps, 0)} | ${fmt((100 * p.rps) / d.rps, 0)} % | ${fmt(d.p50, 2)} / ${fmt(d.p99, 2)} | ${fmt(p.p50, 2)} / ${fmt(p.p99, 2)} | ${fmt(p.p50 - d.p50, 2)} | ${d.errors} / ${p.errors} |`,
-    );
-  }
 }
 
 /** A synthetic upstream that answers federate and query_range with `size` bytes. */
@@ -389,27 +494,55 @@ async function memory(dir: string): Promise<void> {
   }
 }
 
+// ---------------------------------------------------------------------------------------
+
+async function wrkVersion(): Promise<string> {
+  // `wrk -v` prints its version and exits non-zero.
+  return new Promise((resolve, reject) => {
+    execFile('wrk', ['-v'], (err, stdout, stderr) => {
+      const text = `${stdout}${stderr}`;
+      const m = /^wrk (\S+)/m.exec(text);
+      if (m?.[1]) resolve(m[1]);
+      else
+        reject(
+          new Error(
+            `wrk is not installed or does not run (${err?.message ?? text.trim()}): run \`npm run testbed\` (as root: bash scripts/install-testbed.sh)`,
+          ),
+        );
+    });
+  });
+}
+
 async function main(): Promise<void> {
+  const version = await wrkVersion();
   const dir = makeTempDir('promgate-bench-');
   let prom: PrometheusServer | undefined;
   let promgate: Promgate | undefined;
   try {
     console.log(
-      `# promgate proxy benchmark (node ${process.version}, ${new Date().toISOString()})`,
+      `# promgate proxy benchmark (node ${process.version}, ${new Date().toISOString()}, load average ${load()})`,
     );
-    prom = await startDemoPrometheus({ version: 3 });
+    const script = join(dir, 'post.lua');
+    writeFileSync(script, WRK_SCRIPT);
+    const started = performance.now();
+    prom = await startBenchPrometheus(dir);
+    const series = (NAMESPACES.length + OTHER_NAMESPACES.length) * PODS * 5;
     console.log(
-      `Prometheus ${prom.versionString} at ${prom.url} with the demo data; tenant scope ${NAMESPACES.join(', ')}`,
+      `Prometheus ${prom.versionString} at ${prom.url}: ${series} generated series ` +
+        `(${NAMESPACES.length + OTHER_NAMESPACES.length} namespaces × ${PODS} pods), 1 h at 1/min, ` +
+        `backfilled in ${fmt((performance.now() - started) / 1000)} s; tenant scope ${NAMESPACES.join(', ')}`,
     );
+    console.log(`promgate ${MAIN}; load generator wrk ${version} (one thread)`);
     promgate = await startPromgate(prom.url, dir);
-    await sequential(prom, promgate);
-    await throughput(prom, promgate);
+    await sequential(script, prom, promgate);
+    await throughput(script, prom, promgate);
     await promgate.stop();
     promgate = undefined;
-    await memory(dir);
+    if (process.env['BENCH_RSS'] !== '0') await memory(dir);
     console.log(
       '\nTargets (issue 3): realistic ≥ 90 % of direct, trivial ≥ 50 %, added p50 ≤ 0.5 ms, peak RSS flat (±20 MiB).',
     );
+    console.log(`Load average at the end: ${load()}`);
   } finally {
     await promgate?.stop();
     await prom?.stop();
