@@ -351,8 +351,10 @@ async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
     const state = new RequestState();
     request.promgate = state;
     const res = reply.raw;
-    // Set on the raw response: forwarded answers (written raw) carry it as well as Fastify's.
-    res.setHeader('x-request-id', request.id);
+    // Answers sent through Fastify; forwarded answers add it themselves (upstream.ts), in
+    // the header list they write at once (a header set on the raw response beforehand
+    // would send every upstream header through setHeader again).
+    void reply.header('x-request-id', request.id);
     // While draining, keep-alive connections must not outlive their last answer.
     if (deps.closing()) res.setHeader('connection', 'close');
     const url = request.raw.url ?? '';

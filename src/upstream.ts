@@ -266,6 +266,7 @@ export async function createUpstream(
       for (const name in headers) {
         if (!DROPPED_RESPONSE_HEADERS.has(name)) out[name] = headers[name];
       }
+      out['x-request-id'] = this.reply.request.id;
       if (closing()) out['connection'] = 'close';
       this.reply.hijack();
       this.streaming = true;

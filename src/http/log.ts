@@ -53,9 +53,19 @@ export function requestLogger(
     const child = logger.child({}, { redact: { paths: [] } });
     return (line) => child.info(line, 'request');
   }
+  const info = logger.levels.values['info'] ?? 30;
+  let lastMs = 0;
+  let lastIso = '';
   return (line) => {
-    if (!logger.isLevelEnabled('info')) return;
-    destination.write(requestLineJson(line, new Date().toISOString()));
+    if (logger.levelVal > info) return;
+    // Several lines a millisecond share one timestamp text (toISOString is the line's
+    // largest single cost).
+    const now = Date.now();
+    if (now !== lastMs) {
+      lastMs = now;
+      lastIso = new Date(now).toISOString();
+    }
+    destination.write(requestLineJson(line, lastIso));
   };
 }
 
