@@ -14,6 +14,9 @@
  *    does the same work both ways and the difference is promgate's. Also printed: the CPU
  *    time promgate and Prometheus spend per request (from /proc), which is what the ratio
  *    is made of on a machine whose cores all three programs share.
+ *    For the trivial query a bare reference proxy runs too (node:http in, one undici pool
+ *    out, nothing else): the floor any Node proxy pays on this machine, so that promgate's
+ *    own share of the gap can be told from the platform's.
  * 3. Peak RSS of the promgate process while streaming /federate and /api/v1/query_range
  *    answers of 1 MB to 200 MB from a synthetic upstream (flat = streaming works).
  *
@@ -34,7 +37,7 @@
  * Options (environment): BENCH_SECONDS (per round, default 5), BENCH_ROUNDS (default 3),
  * BENCH_CONCURRENCY (connections, default 8), BENCH_PODS (pods per namespace, default 300),
  * BENCH_PROMGATE (path of the promgate main.js to measure, default dist/main.js),
- * BENCH_RSS=0 (skip the RSS part).
+ * BENCH_REFERENCE=0 (skip the reference proxy), BENCH_RSS=0 (skip the RSS part).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -265,61 +268,95 @@ function bodies(s: Scenario): Bodies {
   };
 }
 
-/** Both ways, alternating, after one warm-up round each; returns [direct, promgate]. */
+/**
+ * Direct and through promgate (and through the bare reference proxy, when given),
+ * alternating, after one warm-up round each; returns [direct, promgate, reference?].
+ */
 async function alternate(
   script: string,
   prom: PrometheusServer,
-  promgate: Promgate,
+  promgate: Proxy,
+  reference: Proxy | undefined,
   s: Scenario,
   connections: number,
   seconds: number,
-): Promise<[Summary, Summary]> {
+): Promise<[Summary, Summary, Summary | undefined]> {
   const b = bodies(s);
-  const pids = { promgate: promgate.pid, prometheus: prom.process.pid };
-  const direct = (): Promise<RoundResult> =>
-    round(script, prom.url + s.path, b.direct, '', connections, seconds, pids);
-  const proxied = (): Promise<RoundResult> =>
-    round(script, promgate.url + s.path, b.proxied, TOKEN, connections, seconds, pids);
+  const run = (url: string, body: string, token: string, pid: number): Promise<RoundResult> =>
+    round(script, url + s.path, body, token, connections, seconds, {
+      promgate: pid,
+      prometheus: prom.process.pid,
+    });
+  const direct = (): Promise<RoundResult> => run(prom.url, b.direct, '', promgate.pid);
+  const proxied = (): Promise<RoundResult> => run(promgate.url, b.proxied, TOKEN, promgate.pid);
+  // The reference proxy enforces nothing: it is sent the enforced query, like Prometheus.
+  const bare = (r: Proxy): Promise<RoundResult> => run(r.url, b.direct, '', r.pid);
   await direct();
   await proxied();
+  if (reference) await bare(reference);
   const d: RoundResult[] = [];
   const p: RoundResult[] = [];
+  const r: RoundResult[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     d.push(await direct());
     p.push(await proxied());
+    if (reference) r.push(await bare(reference));
   }
-  return [summarise(d), summarise(p)];
+  return [summarise(d), summarise(p), reference ? summarise(r) : undefined];
 }
 
-async function sequential(script: string, prom: PrometheusServer, promgate: Promgate) {
+async function sequential(
+  script: string,
+  prom: PrometheusServer,
+  promgate: Proxy,
+  reference: Proxy | undefined,
+) {
   console.log(
     `\n## Added latency, one request at a time (wrk -c1, ${ROUNDS} alternating rounds of ${SECONDS}s each way)\n`,
   );
-  console.log('| scenario | direct p50 / p99 ms | promgate p50 / p99 ms | added p50 ms | errors |');
+  console.log('| scenario | direct p50 / p99 ms | proxied p50 / p99 ms | added p50 ms | errors |');
   console.log('|---|---|---|---|---|');
   for (const s of [TRIVIAL, REALISTIC]) {
-    const [d, p] = await alternate(script, prom, promgate, s, 1, SECONDS);
+    const ref = s === TRIVIAL ? reference : undefined;
+    const [d, p, r] = await alternate(script, prom, promgate, ref, s, 1, SECONDS);
     console.log(
       `| ${s.name} | ${fmt(d.p50, 3)} / ${fmt(d.p99, 3)} | ${fmt(p.p50, 3)} / ${fmt(p.p99, 3)} | ${fmt(p.p50 - d.p50, 3)} | ${d.errors} / ${p.errors} |`,
     );
+    if (r) {
+      console.log(
+        `| ${s.name} — bare reference proxy | | ${fmt(r.p50, 3)} / ${fmt(r.p99, 3)} | ${fmt(r.p50 - d.p50, 3)} | ${r.errors} |`,
+      );
+    }
   }
 }
 
-async function throughput(script: string, prom: PrometheusServer, promgate: Promgate) {
+async function throughput(
+  script: string,
+  prom: PrometheusServer,
+  promgate: Proxy,
+  reference: Proxy | undefined,
+) {
   console.log(
     `\n## Throughput and latency (${ROUNDS} alternating rounds of ${SECONDS}s each way, wrk -t1 -c${CONCURRENCY}; medians of rounds)\n`,
   );
   console.log(
-    '| scenario | direct req/s | promgate req/s | ratio | direct p50 / p99 ms | promgate p50 / p99 ms | promgate CPU ms/req | Prometheus CPU ms/req (direct / via promgate) | errors |',
+    '| scenario | direct req/s | proxied req/s | ratio | direct p50 / p99 ms | proxied p50 / p99 ms | proxy CPU ms/req | Prometheus CPU ms/req (direct / proxied) | errors |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const s of SCENARIOS) {
-    const [d, p] = await alternate(script, prom, promgate, s, CONCURRENCY, SECONDS);
+    const ref = s === TRIVIAL ? reference : undefined;
+    const [d, p, r] = await alternate(script, prom, promgate, ref, s, CONCURRENCY, SECONDS);
     console.log(
       `| ${s.name} | ${fmt(d.rps, 0)} | ${fmt(p.rps, 0)} | ${fmt((100 * p.rps) / d.rps, 0)} % | ` +
         `${fmt(d.p50, 2)} / ${fmt(d.p99, 2)} | ${fmt(p.p50, 2)} / ${fmt(p.p99, 2)} | ` +
         `${fmt(p.promgateCpu, 3)} | ${fmt(d.prometheusCpu, 2)} / ${fmt(p.prometheusCpu, 2)} | ${d.errors} / ${p.errors} |`,
     );
+    if (r) {
+      console.log(
+        `| ${s.name} — bare reference proxy | | ${fmt(r.rps, 0)} | ${fmt((100 * r.rps) / d.rps, 0)} % | | ` +
+          `${fmt(r.p50, 2)} / ${fmt(r.p99, 2)} | ${fmt(r.promgateCpu, 3)} | / ${fmt(r.prometheusCpu, 2)} | ${r.errors} |`,
+      );
+    }
   }
 }
 
@@ -339,11 +376,7 @@ async function waitReady(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`promgate not ready at ${url}`);
 }
 
-interface Promgate {
-  readonly url: string;
-  readonly pid: number;
-  stop(): Promise<void>;
-}
+type Promgate = Proxy;
 
 async function startPromgate(upstream: string, dir: string): Promise<Promgate> {
   if (!existsSync(MAIN))
@@ -372,6 +405,69 @@ async function startPromgate(upstream: string, dir: string): Promise<Promgate> {
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   await waitReady(`http://127.0.0.1:${metricsPort}/readyz`, child);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid as number,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/**
+ * The floor for any Node proxy here: node:http in, one undici Pool out (dispatch, chunks
+ * written straight to the response), no authentication, enforcement, logging or metrics.
+ */
+const REFERENCE_PROXY = `
+import { createServer } from 'node:http';
+import { Pool } from 'undici';
+const pool = new Pool(process.env.REF_UPSTREAM, { connections: 128, pipelining: 1 });
+createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks);
+    const headers = {
+      'content-type': req.headers['content-type'] ?? 'application/x-www-form-urlencoded',
+      'content-length': String(body.length),
+    };
+    pool.dispatch({ path: req.url, method: req.method, headers, body }, {
+      onRequestStart() {},
+      onResponseStart(_c, status, h) {
+        const out = { 'content-type': h['content-type'] };
+        if (h['content-length'] !== undefined) out['content-length'] = h['content-length'];
+        res.writeHead(status, out);
+      },
+      onResponseData(c, chunk) {
+        if (!res.write(chunk)) { c.pause(); res.once('drain', () => c.resume()); }
+      },
+      onResponseEnd() { res.end(); },
+      onResponseError() { if (!res.headersSent) res.writeHead(502); res.end(); },
+    });
+  });
+}).listen(Number(process.env.REF_PORT), '127.0.0.1', () => process.stdout.write('ready'));
+`;
+
+interface Proxy {
+  readonly url: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+async function startReference(upstream: string): Promise<Proxy> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--input-type=module', '-e', REFERENCE_PROXY], {
+    cwd: repoRoot(), // resolves undici from promgate's node_modules
+    env: { ...process.env, REF_UPSTREAM: upstream, REF_PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`reference proxy exited with ${code}`)));
+  });
   return {
     url: `http://127.0.0.1:${port}`,
     pid: child.pid as number,
@@ -518,6 +614,7 @@ async function main(): Promise<void> {
   const dir = makeTempDir('promgate-bench-');
   let prom: PrometheusServer | undefined;
   let promgate: Promgate | undefined;
+  let reference: Proxy | undefined;
   try {
     console.log(
       `# promgate proxy benchmark (node ${process.version}, ${new Date().toISOString()}, load average ${load()})`,
@@ -534,8 +631,11 @@ async function main(): Promise<void> {
     );
     console.log(`promgate ${MAIN}; load generator wrk ${version} (one thread)`);
     promgate = await startPromgate(prom.url, dir);
-    await sequential(script, prom, promgate);
-    await throughput(script, prom, promgate);
+    if (process.env['BENCH_REFERENCE'] !== '0') reference = await startReference(prom.url);
+    await sequential(script, prom, promgate, reference);
+    await throughput(script, prom, promgate, reference);
+    await reference?.stop();
+    reference = undefined;
     await promgate.stop();
     promgate = undefined;
     if (process.env['BENCH_RSS'] !== '0') await memory(dir);
@@ -544,6 +644,7 @@ async function main(): Promise<void> {
     );
     console.log(`Load average at the end: ${load()}`);
   } finally {
+    await reference?.stop();
     await promgate?.stop();
     await prom?.stop();
     removeDir(dir);

@@ -494,6 +494,7 @@ async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.logger,
     limits: config.limits,
     upstreamTimeoutMs: config.upstream.timeoutMs,
+    logQueries,
   };
   app.route({
     method: [...METHODS],
@@ -539,6 +540,7 @@ interface Shared {
   readonly logger: Logger;
   readonly limits: RouteContext['limits'];
   readonly upstreamTimeoutMs: number;
+  readonly logQueries: boolean;
 }
 
 /** The RouteContext of one request: a class, so that one allocation carries it all. */
@@ -579,7 +581,8 @@ class RouteCall implements RouteContext {
     return this.exchange.signal;
   }
   noteQuery(name: string, text: string): void {
-    this.exchange.noteQuery(name, text);
+    // Kept only when the line will show them.
+    if (this.shared.logQueries) this.exchange.noteQuery(name, text);
   }
 }
 
