@@ -97,14 +97,19 @@ class RequestState implements Exchange {
   /** Frees the identity's concurrency slot. */
   release: (() => void) | undefined = undefined;
   private controller: AbortController | undefined = undefined;
+  private gone = false;
 
-  /** Aborted when the caller goes away (created on first use). */
+  /** Aborted when the caller goes away (created on first use; aborted already if it has). */
   get signal(): AbortSignal {
-    this.controller ??= new AbortController();
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.gone) this.controller.abort();
+    }
     return this.controller.signal;
   }
 
   abort(): void {
+    this.gone = true;
     this.controller?.abort();
   }
 
@@ -461,7 +466,9 @@ async function buildTenantApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Answers sent through Fastify (errors, filtered JSON): count their bytes. Forwarded
   // answers are written to the raw response by upstream.ts, which counts them itself.
-  app.addHook('onSend', (request, _reply, payload, done) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
+    // While draining, keep-alive connections must not outlive their last answer.
+    if (deps.closing()) void reply.header('connection', 'close');
     const state = request.promgate;
     if (state) {
       if (typeof payload === 'string') state.bytes += Buffer.byteLength(payload);

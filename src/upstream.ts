@@ -6,11 +6,12 @@
  * caller's request is copied implicitly. Answers stream back over one keep-alive undici pool
  * (pipelining 1): `forward` dispatches with a small handler object that writes the upstream's
  * status, headers (minus hop-by-hop ones) and body chunks straight to the caller's socket,
- * with backpressure both ways — no intermediate stream, no per-request closures. (It replaced
- * `@fastify/reply-from`: the same forwarding at about two thirds of the CPU per request, see
- * bench/proxy.ts.) Compression passes through untouched; a caller that goes away cancels the
- * upstream request; connection failures become 502 and timeouts 504, in Prometheus's JSON
- * error shape. Routes that must filter an answer use {@link Upstream.fetch}, which reads the
+ * with backpressure both ways — no intermediate stream, no per-request closures beyond one
+ * 'close' listener. (It replaced `@fastify/reply-from`: a bare Fastify proxy forwarding this
+ * way used about a quarter less CPU per request than with reply-from, measured with wrk on
+ * the 2-core test machine.) Compression passes through untouched; a caller that goes away
+ * cancels the upstream request; connection failures become 502 and timeouts 504, in
+ * Prometheus's JSON error shape. Routes that must filter an answer use {@link Upstream.fetch}, which reads the
  * whole (capped) body instead.
  *
  * @example
@@ -242,7 +243,7 @@ export async function createUpstream(
     }
 
     onResponseStart(
-      controller: Dispatcher.DispatchController,
+      _controller: Dispatcher.DispatchController,
       status: number,
       headers: Record<string, string | string[] | undefined>,
     ): void {
@@ -271,7 +272,6 @@ export async function createUpstream(
       this.reply.hijack();
       this.streaming = true;
       this.res.writeHead(status, out);
-      void controller;
     }
 
     onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
